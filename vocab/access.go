@@ -1,0 +1,282 @@
+package vocab
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"slices"
+
+	ap "github.com/go-ap/activitypub"
+)
+
+// Types returns every type of an item: its type, or all of them when the
+// input gave an array.
+func Types(it Item) []string {
+	p, ok := partsOf(it)
+	if !ok {
+		if it == nil {
+			return nil
+		}
+		return []string{string(it.GetType())}
+	}
+	if p.st.types != "" && p.typ() == p.st.typ0 {
+		var list []string
+		if json.Unmarshal([]byte(p.st.types), &list) == nil {
+			return list
+		}
+	}
+	if t := p.typ(); t != "" {
+		return []string{string(t)}
+	}
+	return nil
+}
+
+// HasType reports whether name is one of the item's types.
+func HasType(it Item, name string) bool {
+	if it == nil {
+		return false
+	}
+	if string(it.GetType()) == name {
+		return true
+	}
+	return slices.Contains(Types(it), name)
+}
+
+// PropsOf returns the values of the property set ps on an item, for reading
+// and writing: the typed views of the vocabulary packages embed it. When
+// the item has none yet they are created, and properties of the set that
+// a registry without the vocabulary had kept in Extra are moved into it.
+// PropsOf returns nil when it is not one of this package's object types.
+func PropsOf[S any](it Item, ps *Properties[S]) *S {
+	w, ok := it.(wrapper)
+	if !ok || ps == nil {
+		return nil
+	}
+	p := w.parts()
+	for _, sv := range p.st.sets {
+		if sv.set == setImpl(ps) {
+			return sv.v.(*S)
+		}
+	}
+	v := p.st.setFor(ps).(*S)
+	if len(*p.extra) > 0 {
+		for i, f := range ps.fields {
+			raw, ok := (*p.extra)[string(f.term.Name)]
+			if !ok {
+				continue
+			}
+			if migrate(f, i, raw, p, v) {
+				delete(*p.extra, string(f.term.Name))
+			}
+		}
+	}
+	return v
+}
+
+// migrate decodes one raw Extra value into a set field.
+func migrate[S any](f Field[S], i int, raw json.RawMessage, p parts, v *S) bool {
+	r := defaultRegistry()
+	d := r.decoders.Get().(*decoder)
+	defer func() {
+		d.reset()
+		r.decoders.Put(d)
+	}()
+	d.src = string(raw)
+	if d.sc.scan(d.src, r.maxDepth) != nil {
+		return false
+	}
+	d.nodes = d.sc.nodes
+	d.keys = make([]keyInfo, 0, 8)
+	var ki keyInfo
+	for k := range p.st.keys {
+		if p.st.keys[k].name == string(f.term.Name) {
+			ki = p.st.keys[k]
+			if err := f.dec(d, 0, &ki, v); err != nil {
+				return false
+			}
+			p.st.keys[k].flags = ki.flags
+			return true
+		}
+	}
+	return f.dec(d, 0, &ki, v) == nil
+}
+
+// ExtensionProperty is one extension property of an item, as listed by
+// ExtensionProperties.
+type ExtensionProperty struct {
+	Vocabulary string // the vocabulary that defines it
+	Name       string // the term
+	Value      any    // the Go value of the field
+}
+
+// ExtensionProperties lists the extension properties an item carries,
+// including the shared ones of Common, in a stable order.
+func ExtensionProperties(it Item) []ExtensionProperty {
+	p, ok := partsOf(it)
+	if !ok {
+		return nil
+	}
+	var out []ExtensionProperty
+	c := reflect.ValueOf(p.common).Elem()
+	for pr := pSensitive; pr < numProps; pr++ {
+		f := c.Field(int(pr - pSensitive))
+		if f.IsZero() {
+			continue
+		}
+		v := f.Interface()
+		if f.Kind() == reflect.Pointer {
+			v = f.Elem().Interface()
+		}
+		out = append(out, ExtensionProperty{Vocabulary: coreName, Name: propNames[pr], Value: v})
+	}
+	for _, sv := range p.st.sets {
+		name := ""
+		if v := sv.set.vocabulary(); v != nil {
+			name = v.Name()
+		}
+		for i, t := range sv.set.terms() {
+			if sv.set.hasField(i, sv.v) {
+				out = append(out, ExtensionProperty{Vocabulary: name, Name: string(t.Name), Value: sv.set.fieldValue(i, sv.v)})
+			}
+		}
+	}
+	return out
+}
+
+// Audience returns the recipients an item addresses in to, cc, bto, bcc
+// and audience, each once, with every form of the Public collection
+// written as PublicIRI.
+func Audience(it Item) []ap.IRI {
+	p, ok := partsOf(it)
+	if !ok || p.obj == nil {
+		return nil
+	}
+	o := p.obj
+	var out []ap.IRI
+	for _, col := range []ap.ItemCollection{o.To, o.CC, o.Bto, o.BCC, o.Audience} {
+		for _, el := range col {
+			if el == nil {
+				continue
+			}
+			iri := el.GetLink()
+			if IsPublic(iri) {
+				iri = PublicIRI
+			}
+			if iri != "" && !slices.Contains(out, iri) {
+				out = append(out, iri)
+			}
+		}
+	}
+	return out
+}
+
+// IsPublicItem reports whether an item is addressed to the Public
+// collection, in any of its forms.
+func IsPublicItem(it Item) bool {
+	return slices.Contains(Audience(it), PublicIRI)
+}
+
+// marshal and unmarshal implement the json.Marshaler and json.Unmarshaler
+// of the object types with the core registry, so that encoding/json never
+// falls back to go-ap's lossy methods.
+func marshal(it Item) ([]byte, error) { return defaultRegistry().Encode(it) }
+
+func unmarshal[T any, PT interface {
+	*T
+	wrapper
+}](dst PT, data []byte) error {
+	it, err := defaultRegistry().Decode(data)
+	if err != nil {
+		return err
+	}
+	src, ok := it.(PT)
+	if !ok {
+		return fmt.Errorf("vocab: the document decodes to %T, not %T", it, dst)
+	}
+	*dst = *src
+	return nil
+}
+
+// MarshalJSON encodes the object as a standalone document.
+func (o *Object) MarshalJSON() ([]byte, error) { return marshal(o) }
+
+// UnmarshalJSON decodes a document with the core vocabulary.
+func (o *Object) UnmarshalJSON(data []byte) error { return unmarshal(o, data) }
+
+// MarshalJSON encodes the link as a standalone document.
+func (l *Link) MarshalJSON() ([]byte, error) { return marshal(l) }
+
+// UnmarshalJSON decodes a document with the core vocabulary.
+func (l *Link) UnmarshalJSON(data []byte) error { return unmarshal(l, data) }
+
+// MarshalJSON encodes the activity as a standalone document.
+func (a *Activity) MarshalJSON() ([]byte, error) { return marshal(a) }
+
+// UnmarshalJSON decodes a document with the core vocabulary.
+func (a *Activity) UnmarshalJSON(data []byte) error { return unmarshal(a, data) }
+
+// MarshalJSON encodes the activity as a standalone document.
+func (a *IntransitiveActivity) MarshalJSON() ([]byte, error) { return marshal(a) }
+
+// UnmarshalJSON decodes a document with the core vocabulary.
+func (a *IntransitiveActivity) UnmarshalJSON(data []byte) error { return unmarshal(a, data) }
+
+// MarshalJSON encodes the question as a standalone document.
+func (q *Question) MarshalJSON() ([]byte, error) { return marshal(q) }
+
+// UnmarshalJSON decodes a document with the core vocabulary.
+func (q *Question) UnmarshalJSON(data []byte) error { return unmarshal(q, data) }
+
+// MarshalJSON encodes the actor as a standalone document.
+func (a *Actor) MarshalJSON() ([]byte, error) { return marshal(a) }
+
+// UnmarshalJSON decodes a document with the core vocabulary.
+func (a *Actor) UnmarshalJSON(data []byte) error { return unmarshal(a, data) }
+
+// MarshalJSON encodes the collection as a standalone document.
+func (c *Collection) MarshalJSON() ([]byte, error) { return marshal(c) }
+
+// UnmarshalJSON decodes a document with the core vocabulary.
+func (c *Collection) UnmarshalJSON(data []byte) error { return unmarshal(c, data) }
+
+// MarshalJSON encodes the collection as a standalone document.
+func (c *OrderedCollection) MarshalJSON() ([]byte, error) { return marshal(c) }
+
+// UnmarshalJSON decodes a document with the core vocabulary.
+func (c *OrderedCollection) UnmarshalJSON(data []byte) error { return unmarshal(c, data) }
+
+// MarshalJSON encodes the page as a standalone document.
+func (c *CollectionPage) MarshalJSON() ([]byte, error) { return marshal(c) }
+
+// UnmarshalJSON decodes a document with the core vocabulary.
+func (c *CollectionPage) UnmarshalJSON(data []byte) error { return unmarshal(c, data) }
+
+// MarshalJSON encodes the page as a standalone document.
+func (c *OrderedCollectionPage) MarshalJSON() ([]byte, error) { return marshal(c) }
+
+// UnmarshalJSON decodes a document with the core vocabulary.
+func (c *OrderedCollectionPage) UnmarshalJSON(data []byte) error { return unmarshal(c, data) }
+
+// MarshalJSON encodes the place as a standalone document.
+func (p *Place) MarshalJSON() ([]byte, error) { return marshal(p) }
+
+// UnmarshalJSON decodes a document with the core vocabulary.
+func (p *Place) UnmarshalJSON(data []byte) error { return unmarshal(p, data) }
+
+// MarshalJSON encodes the profile as a standalone document.
+func (p *Profile) MarshalJSON() ([]byte, error) { return marshal(p) }
+
+// UnmarshalJSON decodes a document with the core vocabulary.
+func (p *Profile) UnmarshalJSON(data []byte) error { return unmarshal(p, data) }
+
+// MarshalJSON encodes the relationship as a standalone document.
+func (r *Relationship) MarshalJSON() ([]byte, error) { return marshal(r) }
+
+// UnmarshalJSON decodes a document with the core vocabulary.
+func (r *Relationship) UnmarshalJSON(data []byte) error { return unmarshal(r, data) }
+
+// MarshalJSON encodes the tombstone as a standalone document.
+func (t *Tombstone) MarshalJSON() ([]byte, error) { return marshal(t) }
+
+// UnmarshalJSON decodes a document with the core vocabulary.
+func (t *Tombstone) UnmarshalJSON(data []byte) error { return unmarshal(t, data) }

@@ -1,0 +1,208 @@
+package vocab
+
+import (
+	"strings"
+	"sync/atomic"
+
+	"github.com/go-ap/jsonld"
+)
+
+// The merged @context of an encoded document is
+//
+//	[AS2, security/v1, <IRIs kept from the input>, {<definitions>}]
+//
+// where the definitions are those of the Common terms and of every
+// vocabulary the document uses, followed by the input's own definitions of
+// terms that still appear among its unknown properties. Results are cached
+// per combination.
+
+const maxCachedContexts = 1024
+
+type contextKey struct {
+	common bool
+	vocabs string // one byte per registered vocabulary: '1' used
+	orig   string // the input's @context, when it carries something
+}
+
+func (r *Registry) contextFor(e *encoder, orig string) ([]byte, error) {
+	if orig != "" && !carriesSomething(orig) {
+		orig = ""
+	}
+	var mask [64]byte
+	vm := mask[:0]
+	for _, used := range e.vocabs {
+		if used {
+			vm = append(vm, '1')
+		} else {
+			vm = append(vm, '0')
+		}
+	}
+	cacheable := len(e.foreign) == 0
+	if cacheable {
+		key := contextKey{common: e.common, vocabs: string(vm), orig: orig}
+		if v, ok := r.contexts.Load(key); ok {
+			return v.([]byte), nil
+		}
+	}
+	ctx := r.buildContext(e, orig)
+	if cacheable && atomic.LoadInt64(&r.ctxCount) < maxCachedContexts {
+		key := contextKey{common: e.common, vocabs: string(vm), orig: strings.Clone(orig)}
+		if _, loaded := r.contexts.LoadOrStore(key, ctx); !loaded {
+			atomic.AddInt64(&r.ctxCount, 1)
+		}
+	}
+	return ctx, nil
+}
+
+// carriesSomething reports whether an input @context has anything beyond
+// the AS2 and security IRIs.
+func carriesSomething(orig string) bool {
+	switch orig {
+	case `"https://www.w3.org/ns/activitystreams"`, `"http://www.w3.org/ns/activitystreams"`,
+		`["https://www.w3.org/ns/activitystreams","https://w3id.org/security/v1"]`,
+		`["https://www.w3.org/ns/activitystreams"]`, "null":
+		return false
+	}
+	return true
+}
+
+func isStandardContext(iri string) bool {
+	switch iri {
+	case ActivityStreamsContext, "http://www.w3.org/ns/activitystreams", SecurityContext,
+		"https://www.w3.org/ns/activitystreams#", "http://www.w3.org/ns/activitystreams#":
+		return true
+	}
+	return false
+}
+
+func (r *Registry) buildContext(e *encoder, orig string) []byte {
+	w := &encoder{r: r}
+	w.buf = append(w.buf, '[')
+	w.str(ActivityStreamsContext)
+	w.buf = append(w.buf, ',')
+	w.str(SecurityContext)
+
+	// What the input's context brings that we do not define.
+	var carriedIRIs []string
+	var carriedDefs []string // name, raw definition, name, raw definition...
+	if orig != "" {
+		var sc scanner
+		if sc.scan(orig, DefaultMaxDepth) == nil {
+			d := &decoder{src: orig, nodes: sc.nodes}
+			visit := func(n int32) {
+				switch d.nodes[n].kind {
+				case kindString:
+					if iri := d.str(n); !isStandardContext(iri) {
+						carriedIRIs = append(carriedIRIs, iri)
+					}
+				case kindObject:
+					for c := d.nodes[n].child; c != 0; c = d.nodes[c].next {
+						name := d.key(c)
+						if as2Terms[name] || r.defines(name) {
+							continue
+						}
+						carriedDefs = append(carriedDefs, name, d.rawText(c))
+					}
+				}
+			}
+			if d.nodes[0].kind == kindArray {
+				for c := d.nodes[0].child; c != 0; c = d.nodes[c].next {
+					visit(c)
+				}
+			} else {
+				visit(0)
+			}
+		}
+	}
+	for _, iri := range carriedIRIs {
+		w.buf = append(w.buf, ',')
+		w.str(iri)
+	}
+
+	defs := make([]Term, 0, 32)
+	seen := map[jsonld.Term]bool{}
+	add := func(ts []Term) {
+		for _, t := range ts {
+			if !seen[t.Name] {
+				seen[t.Name] = true
+				defs = append(defs, t)
+			}
+		}
+	}
+	if e.common {
+		add(commonTerms)
+	}
+	for i, used := range e.vocabs {
+		if used {
+			add(r.vocabs[i].Terms())
+		}
+	}
+	for _, v := range e.foreign {
+		add(v.Terms())
+	}
+	if len(defs) > 0 || len(carriedDefs) > 0 {
+		w.buf = append(w.buf, ",{"...)
+		first := true
+		for _, t := range defs {
+			if strings.Contains(string(t.Name), ":") {
+				// A compact IRI used as a key, such as "ical:status",
+				// needs only its prefix.
+				continue
+			}
+			w.key(&first, string(t.Name))
+			writeTermDef(w, t)
+		}
+		for i := 0; i < len(carriedDefs); i += 2 {
+			if seen[jsonld.Term(carriedDefs[i])] {
+				continue
+			}
+			w.key(&first, carriedDefs[i])
+			w.buf = append(w.buf, carriedDefs[i+1]...)
+		}
+		w.buf = append(w.buf, '}')
+	}
+	w.buf = append(w.buf, ']')
+	return w.buf
+}
+
+func writeTermDef(w *encoder, t Term) {
+	if !t.expanded() {
+		w.str(string(t.ID))
+		return
+	}
+	w.buf = append(w.buf, '{')
+	f := true
+	w.key(&f, "@id")
+	w.str(string(t.ID))
+	if t.Type != "" {
+		w.key(&f, "@type")
+		w.str(string(t.Type))
+	}
+	if t.Container != "" {
+		w.key(&f, "@container")
+		w.str(string(t.Container))
+	}
+	w.buf = append(w.buf, '}')
+}
+
+// defines reports whether the registry's vocabularies or the Common terms
+// define name.
+func (r *Registry) defines(name string) bool {
+	_, ok := r.defs[jsonld.Term(name)]
+	if ok {
+		return true
+	}
+	_, ok = r.terms[name]
+	return ok
+}
+
+// Context returns the @context that documents using every registered
+// vocabulary carry: the AS2 and security contexts and all the term
+// definitions. Use it to publish or to document what fedi sends.
+func (r *Registry) Context() []byte {
+	e := &encoder{r: r, common: true}
+	for range r.vocabs {
+		e.vocabs = append(e.vocabs, true)
+	}
+	return r.buildContext(e, "")
+}

@@ -1,0 +1,4 @@
+package vocab
+
+// OfflineLoader lets tests expand documents with the embedded contexts.
+var OfflineLoader = offlineLoader{}

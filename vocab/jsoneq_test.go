@@ -1,0 +1,145 @@
+package vocab_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"sort"
+	"strings"
+)
+
+// normalize prepares a JSON value for the lossless comparison: it drops
+// the top-level @context, drops members whose value is null, and unwraps
+// one-element arrays. Numbers compare by value.
+func normalize(v any, top bool) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, val := range x {
+			if top && k == "@context" {
+				continue
+			}
+			n := normalize(val, false)
+			if n == nil {
+				continue
+			}
+			out[k] = n
+		}
+		return out
+	case []any:
+		if len(x) == 1 {
+			return normalize(x[0], false)
+		}
+		out := make([]any, len(x))
+		for i, el := range x {
+			out[i] = normalize(el, false)
+		}
+		return out
+	case json.Number:
+		f, _, err := big.ParseFloat(string(x), 10, 200, big.ToNearestEven)
+		if err != nil {
+			return string(x)
+		}
+		return "#" + f.Text('g', 60)
+	}
+	return v
+}
+
+func parseJSON(data []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	err := dec.Decode(&v)
+	return v, err
+}
+
+// jsonEqual compares two documents after normalize, and describes the
+// first difference.
+func jsonEqual(a, b []byte) (bool, string) {
+	va, err := parseJSON(a)
+	if err != nil {
+		return false, "first document: " + err.Error()
+	}
+	vb, err := parseJSON(b)
+	if err != nil {
+		return false, "second document: " + err.Error()
+	}
+	if arr, ok := va.([]any); ok {
+		for i := range arr {
+			arr[i] = normalize(arr[i], true)
+		}
+	} else {
+		va = normalize(va, true)
+	}
+	if arr, ok := vb.([]any); ok {
+		for i := range arr {
+			arr[i] = normalize(arr[i], true)
+		}
+	} else {
+		vb = normalize(vb, true)
+	}
+	if d := diff("$", va, vb); d != "" {
+		return false, d
+	}
+	return true, ""
+}
+
+func diff(path string, a, b any) string {
+	switch x := a.(type) {
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok {
+			return fmt.Sprintf("%s: object became %s", path, short(b))
+		}
+		keys := make([]string, 0, len(x)+len(y))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		for k := range y {
+			if _, ok := x[k]; !ok {
+				keys = append(keys, k)
+			}
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			va, oka := x[k]
+			vb, okb := y[k]
+			switch {
+			case !oka:
+				return fmt.Sprintf("%s.%s: added %s", path, k, short(vb))
+			case !okb:
+				return fmt.Sprintf("%s.%s: lost %s", path, k, short(va))
+			}
+			if d := diff(path+"."+k, va, vb); d != "" {
+				return d
+			}
+		}
+		return ""
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return fmt.Sprintf("%s: %s became %s", path, short(a), short(b))
+		}
+		for i := range x {
+			if d := diff(fmt.Sprintf("%s[%d]", path, i), x[i], y[i]); d != "" {
+				return d
+			}
+		}
+		return ""
+	}
+	if a != b {
+		return fmt.Sprintf("%s: %s became %s", path, short(a), short(b))
+	}
+	return ""
+}
+
+func short(v any) string {
+	b, _ := json.Marshal(v)
+	s := string(b)
+	s = strings.ReplaceAll(s, "\n", " ")
+	if len(s) > 120 {
+		s = s[:117] + "..."
+	}
+	return s
+}
