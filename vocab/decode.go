@@ -263,13 +263,14 @@ func (d *decoder) object(idx int32, top bool) (wrapper, error) {
 	var seen [2]uint64 // core properties seen, to reject duplicates
 	for c := d.nodes[idx].child; c != 0; c = d.nodes[c].next {
 		name := d.key(c)
-		ki := keyInfo{name: name, raw: d.rawText(c)}
+		// The keyInfo lives in the arena from the start, so that handing
+		// its address to the property decoders does not move it to the heap.
+		st.keys = append(st.keys, keyInfo{name: name, raw: d.rawText(c)})
 		d.push(name)
-		if err := d.member(p, c, &ki, primary, &seen); err != nil {
+		if err := d.member(p, c, &st.keys[len(st.keys)-1], primary, &seen); err != nil {
 			return nil, err
 		}
 		d.pop()
-		st.keys = append(st.keys, ki)
 	}
 	if top {
 		st.notes = append(st.notes, d.top...)
@@ -348,6 +349,7 @@ func (d *decoder) member(p parts, c int32, ki *keyInfo, primary string, seen *[2
 		return nil
 	}
 	ref, ok := d.r.terms[ki.name]
+	ki.pr = ref.core
 	if ok && ref.core != pNone {
 		bit := uint64(1) << (uint(ref.core) % 64)
 		if seen[ref.core/64]&bit != 0 {
@@ -360,7 +362,7 @@ func (d *decoder) member(p parts, c int32, ki *keyInfo, primary string, seen *[2
 		}
 	} else if ok {
 		set := d.r.sets[ref.set]
-		for _, k := range p.st.keys {
+		for _, k := range p.st.keys[:len(p.st.keys)-1] {
 			if k.name == ki.name {
 				return d.fail(ErrSyntax, c, fmt.Sprintf("duplicate member %q", ki.name))
 			}

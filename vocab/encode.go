@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	ap "github.com/go-ap/activitypub"
 )
@@ -162,8 +163,8 @@ func (e *encoder) object(p parts, top bool) error {
 		e.key(&first, "type")
 		e.typeName(p.typ())
 	}
-	for pr := pAttachment; pr < numProps; pr++ {
-		if w.hasCore(pr) {
+	for _, pr := range shapeProps[p.shape] {
+		if w.hasCore(pr) || !hasCoreValue(p, pr, built) {
 			continue
 		}
 		if err := e.coreProp(p, pr, nil, built, &first, &w); err != nil {
@@ -263,7 +264,7 @@ func (e *encoder) member(p parts, ki *keyInfo, top bool, first *bool, w *written
 		}
 		return nil
 	}
-	if pr, ok := corePropIndex[ki.name]; ok {
+	if pr := ki.pr; pr != pNone {
 		n := len(e.buf)
 		if err := e.coreProp(p, pr, ki, false, first, w); err != nil {
 			return err
@@ -1067,12 +1068,14 @@ func (e *encoder) str(s string) {
 	b := append(e.buf, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		for i < len(s) && plainStringByte[s[i]] {
+			i++
+		}
+		if i == len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
 			b = append(b, s[start:i]...)
 			switch c {
 			case '"', '\\':
@@ -1111,8 +1114,10 @@ func (e *encoder) str(s string) {
 	e.buf = append(b, '"')
 }
 
+// strBytes writes s as a JSON string without copying it first: the view
+// does not outlive the call.
 func (e *encoder) strBytes(s []byte) {
-	e.str(string(s))
+	e.str(unsafe.String(unsafe.SliceData(s), len(s)))
 }
 
 // partsOf returns the parts of one of this package's object types, or of

@@ -29,6 +29,12 @@ func checkIRI(s string) string {
 		return "empty IRI"
 	}
 	for i := 0; i < len(s); {
+		for i < len(s) && plainIRIByte[s[i]] {
+			i++
+		}
+		if i == len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			switch {
@@ -59,6 +65,18 @@ func checkIRI(s string) string {
 	}
 	return ""
 }
+
+// plainIRIByte marks the ASCII bytes an IRI may hold with no further check.
+var plainIRIByte = func() (t [256]bool) {
+	for c := 0x21; c < 0x7f; c++ {
+		switch c {
+		case '"', '<', '>', '\\', '^', '`', '{', '|', '}', '%':
+		default:
+			t[c] = true
+		}
+	}
+	return t
+}()
 
 func isHexByte(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'

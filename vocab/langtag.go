@@ -8,17 +8,36 @@ func validLanguageTag(tag string) bool {
 	if tag == "" {
 		return false
 	}
-	lower := strings.ToLower(tag)
-	switch lower {
-	// The irregular and regular grandfathered tags.
-	case "en-gb-oed", "i-ami", "i-bnn", "i-default", "i-enochian", "i-hak", "i-klingon", "i-lux", "i-mingo",
-		"i-navajo", "i-pwn", "i-tao", "i-tay", "i-tsu", "sgn-be-fr", "sgn-be-nl", "sgn-ch-de",
-		"art-lojban", "cel-gaulish", "no-bok", "no-nyn", "zh-guoyu", "zh-hakka", "zh-min", "zh-min-nan", "zh-xiang":
-		return true
+	for _, g := range grandfathered {
+		if strings.EqualFold(tag, g) {
+			return true
+		}
 	}
-	parts := strings.Split(lower, "-")
-	i := 0
-	if parts[0] == "x" {
+	// Split without allocating; no well-formed tag in use has more subtags.
+	var buf [32]string
+	parts := buf[:0]
+	for rest := tag; ; {
+		i := strings.IndexByte(rest, '-')
+		if i < 0 {
+			parts = append(parts, rest)
+			break
+		}
+		if len(parts) == len(buf)-1 {
+			return false
+		}
+		parts = append(parts, rest[:i])
+		rest = rest[i+1:]
+	}
+	return wellFormed(parts)
+}
+
+// grandfathered lists the irregular and regular grandfathered tags.
+var grandfathered = []string{"en-GB-oed", "i-ami", "i-bnn", "i-default", "i-enochian", "i-hak", "i-klingon",
+	"i-lux", "i-mingo", "i-navajo", "i-pwn", "i-tao", "i-tay", "i-tsu", "sgn-BE-FR", "sgn-BE-NL", "sgn-CH-DE",
+	"art-lojban", "cel-gaulish", "no-bok", "no-nyn", "zh-guoyu", "zh-hakka", "zh-min", "zh-min-nan", "zh-xiang"}
+
+func wellFormed(parts []string) bool {
+	if parts[0] == "x" || parts[0] == "X" {
 		return validPrivateUse(parts[1:])
 	}
 	// language
@@ -26,7 +45,7 @@ func validLanguageTag(tag string) bool {
 	if !isAlpha(l) || len(l) < 2 || len(l) > 8 {
 		return false
 	}
-	i = 1
+	i := 1
 	if len(l) <= 3 {
 		// up to three extlang subtags
 		for n := 0; n < 3 && i < len(parts) && len(parts[i]) == 3 && isAlpha(parts[i]); n++ {
@@ -46,7 +65,7 @@ func validLanguageTag(tag string) bool {
 		i++
 	}
 	// extensions
-	for i < len(parts) && len(parts[i]) == 1 && parts[i] != "x" && isAlnum(parts[i]) {
+	for i < len(parts) && len(parts[i]) == 1 && parts[i] != "x" && parts[i] != "X" && isAlnum(parts[i]) {
 		i++
 		n := 0
 		for i < len(parts) && len(parts[i]) >= 2 && len(parts[i]) <= 8 && isAlnum(parts[i]) {
@@ -57,7 +76,7 @@ func validLanguageTag(tag string) bool {
 			return false
 		}
 	}
-	if i < len(parts) && parts[i] == "x" {
+	if i < len(parts) && (parts[i] == "x" || parts[i] == "X") {
 		return validPrivateUse(parts[i+1:])
 	}
 	return i == len(parts)
@@ -87,7 +106,7 @@ func isVariant(s string) bool {
 
 func isAlpha(s string) bool {
 	for i := 0; i < len(s); i++ {
-		if s[i] < 'a' || s[i] > 'z' {
+		if c := s[i] | 0x20; c < 'a' || c > 'z' {
 			return false
 		}
 	}
@@ -106,7 +125,7 @@ func isDigits(s string) bool {
 func isAlnum(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+		if !(c|0x20 >= 'a' && c|0x20 <= 'z' || c >= '0' && c <= '9') {
 			return false
 		}
 	}

@@ -229,6 +229,9 @@ func (sc *scanner) str() (start, end int32, esc, ok bool) {
 	begin := p
 	ascii := true
 	for {
+		for p < len(s) && plainStringByte[s[p]] {
+			p++
+		}
 		if p >= len(s) {
 			sc.fail(ErrSyntax, sc.pos, "unterminated string")
 			return 0, 0, false, false
@@ -272,14 +275,21 @@ func (sc *scanner) str() (start, end int32, esc, ok bool) {
 		case c < 0x20:
 			sc.fail(ErrSyntax, p, "control character in a string")
 			return 0, 0, false, false
-		case c >= 0x80:
+		default: // c >= 0x80
 			ascii = false
-			p++
-		default:
 			p++
 		}
 	}
 }
+
+// plainStringByte marks the bytes a JSON string holds as they are: printable
+// ASCII other than the quote and the backslash.
+var plainStringByte = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 func isHex4(s string) bool {
 	for i := 0; i < 4; i++ {

@@ -236,6 +236,7 @@ type keyInfo struct {
 	name  string
 	raw   string // the raw JSON value
 	flags keyFlags
+	pr    prop // the core property, or pNone
 }
 
 type keyFlags uint8
