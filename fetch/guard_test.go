@@ -1,0 +1,133 @@
+package fetch_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/fedi-go/fedi/fetch"
+)
+
+func TestClassify(t *testing.T) {
+	tests := []struct {
+		addr          string
+		allowLoopback bool
+		want          string
+	}{
+		{"93.184.216.34", false, ""},
+		{"2606:2800:220:1:248:1893:25c8:1946", false, ""},
+		{"127.0.0.1", false, "loopback"},
+		{"127.9.9.9", false, "loopback"},
+		{"127.0.0.1", true, ""},
+		{"::1", false, "loopback"},
+		{"::1", true, ""},
+		{"::ffff:127.0.0.1", false, "loopback"},
+		{"10.1.2.3", false, "private"},
+		{"10.1.2.3", true, "private"},
+		{"172.16.0.1", false, "private"},
+		{"172.31.255.255", false, "private"},
+		{"172.32.0.1", false, ""},
+		{"192.168.1.1", false, "private"},
+		{"169.254.169.254", false, "link-local"},
+		{"100.64.0.1", false, "CGNAT"},
+		{"100.127.255.255", false, "CGNAT"},
+		{"224.0.0.1", false, "multicast"},
+		{"239.255.255.250", false, "multicast"},
+		{"0.0.0.0", false, "unspecified"},
+		{"0.1.2.3", false, "unspecified"},
+		{"255.255.255.255", false, "reserved"},
+		{"::", false, "unspecified"},
+		{"fd00::1", false, "private"},
+		{"fe80::1", false, "link-local"},
+		{"fe80::1%eth0", false, "link-local"},
+		{"ff02::1", false, "multicast"},
+		{"::ffff:10.0.0.1", false, "private"},
+		{"::ffff:169.254.169.254", false, "link-local"},
+		{"::ffff:0.0.0.0", false, "unspecified"},
+		{"64:ff9b::a00:1", false, "private"},   // NAT64 of 10.0.0.1
+		{"2002:c0a8:101::1", false, "private"}, // 6to4 of 192.168.1.1
+		{"::a00:1", false, "private"},          // IPv4-compatible 10.0.0.1
+		{"64:ff9b::5db8:d822", false, ""},      // NAT64 of a public address
+		{"2002:5db8:d822::1", false, ""},       // 6to4 of a public address
+		{"192.0.2.10", false, "reserved"},      // documentation
+		{"198.18.0.1", false, "reserved"},      // benchmarking
+		{"2001:db8::1", false, "reserved"},     // documentation
+	}
+	for _, tt := range tests {
+		t.Run(tt.addr, func(t *testing.T) {
+			assert.Equal(t, tt.want, fetch.Classify(netip.MustParseAddr(tt.addr), tt.allowLoopback))
+		})
+	}
+}
+
+// stubResolver answers from a map and never sends a DNS query.
+type stubResolver map[string][]string
+
+func (s stubResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
+	addrs, ok := s[host]
+	if !ok {
+		return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+	}
+	var out []netip.Addr
+	for _, a := range addrs {
+		out = append(out, netip.MustParseAddr(a))
+	}
+	return out, nil
+}
+
+// TestGuardRefusesBeforeConnecting resolves names to refused addresses
+// through a stub resolver and checks that the Control hook refuses them.
+// The afterAllow hook fails the test and refuses too, so that even a
+// broken guard never lets a packet reach a non-loopback address.
+func TestGuardRefusesBeforeConnecting(t *testing.T) {
+	res := stubResolver{
+		"private.example":   {"10.0.0.5"},
+		"metadata.example":  {"169.254.169.254"},
+		"mapped.example":    {"::ffff:192.168.1.1"},
+		"cgnat.example":     {"100.64.1.1"},
+		"multicast.example": {"224.0.0.251"},
+		"zero.example":      {"0.0.0.0"},
+		"loopback.example":  {"127.0.0.1"},
+		"v6local.example":   {"fd12:3456::1"},
+		"all-bad.example":   {"10.0.0.1", "172.16.5.4", "::1"},
+	}
+	for host := range res {
+		t.Run(host, func(t *testing.T) {
+			c, err := fetch.New(fetch.Options{Resolver: res})
+			require.NoError(t, err)
+			c.SetAfterAllow(func(ap netip.AddrPort) error {
+				t.Errorf("guard let %s through", ap)
+				return errors.New("test: refusing to connect")
+			})
+			_, err = c.Get(context.Background(), "https://"+host+"/users/alice")
+			require.ErrorIs(t, err, fetch.ErrRefused)
+			var re *fetch.RefusedError
+			require.ErrorAs(t, err, &re)
+			assert.NotEmpty(t, re.Reason)
+		})
+	}
+}
+
+func TestControlHook(t *testing.T) {
+	c, err := fetch.New(fetch.Options{AllowLoopback: true})
+	require.NoError(t, err)
+	for _, addr := range []string{"10.0.0.1:443", "[::ffff:10.0.0.1]:443", "[fe80::1%lo]:80", "0.0.0.0:80", "not-an-ip:80"} {
+		assert.ErrorIs(t, c.Control("tcp", addr), fetch.ErrRefused, addr)
+	}
+	assert.NoError(t, c.Control("tcp4", "127.0.0.1:8080"))
+	assert.NoError(t, c.Control("tcp6", "[::1]:8080"))
+}
+
+func TestDNSFailure(t *testing.T) {
+	c, err := fetch.New(fetch.Options{Resolver: stubResolver{}})
+	require.NoError(t, err)
+	_, err = c.Get(context.Background(), "https://nowhere.example/x")
+	require.ErrorIs(t, err, fetch.ErrDNS)
+	var dnsErr *net.DNSError
+	assert.ErrorAs(t, err, &dnsErr)
+}
