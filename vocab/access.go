@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 
 	ap "github.com/go-ap/activitypub"
 )
@@ -109,8 +110,9 @@ type ExtensionProperty struct {
 	Value      any    // the Go value of the field
 }
 
-// ExtensionProperties lists the extension properties an item carries,
-// including the shared ones of Common, in a stable order.
+// ExtensionProperties lists the extension properties an item carries, in
+// a stable order: the shared ones of Common (reported with the vocabulary
+// name "common"), then those of each vocabulary's property sets.
 func ExtensionProperties(it Item) []ExtensionProperty {
 	p, ok := partsOf(it)
 	if !ok {
@@ -127,7 +129,7 @@ func ExtensionProperties(it Item) []ExtensionProperty {
 		if f.Kind() == reflect.Pointer {
 			v = f.Elem().Interface()
 		}
-		out = append(out, ExtensionProperty{Vocabulary: coreName, Name: propNames[pr], Value: v})
+		out = append(out, ExtensionProperty{Vocabulary: "common", Name: propNames[pr], Value: v})
 	}
 	for _, sv := range p.st.sets {
 		name := ""
@@ -280,3 +282,27 @@ func (t *Tombstone) MarshalJSON() ([]byte, error) { return marshal(t) }
 
 // UnmarshalJSON decodes a document with the core vocabulary.
 func (t *Tombstone) UnmarshalJSON(data []byte) error { return unmarshal(t, data) }
+
+// Walk calls fn for an item and for every object embedded in it, depth
+// first, with the JSON path that leads to each ("$", "$.object",
+// "$.object.tag[0]"). Returning false from fn skips the children of that
+// item.
+func Walk(it Item, fn func(path string, it Item) bool) {
+	if col, ok := it.(ap.ItemCollection); ok {
+		for i, el := range col {
+			walk(el, "$["+strconv.Itoa(i)+"]", fn)
+		}
+		return
+	}
+	walk(it, "$", fn)
+}
+
+func walk(it Item, path string, fn func(string, Item) bool) {
+	p, ok := partsOf(it)
+	if !ok || !fn(path, it) {
+		return
+	}
+	forEachChild(p, func(sub string, child Item) {
+		walk(child, path+sub, fn)
+	})
+}

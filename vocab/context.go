@@ -20,7 +20,7 @@ const maxCachedContexts = 1024
 
 type contextKey struct {
 	common bool
-	vocabs string // one byte per registered vocabulary: '1' used
+	used   string // one byte per registered vocabulary, then per property set: '1' used
 	orig   string // the input's @context, when it carries something
 }
 
@@ -28,25 +28,24 @@ func (r *Registry) contextFor(e *encoder, orig string) ([]byte, error) {
 	if orig != "" && !carriesSomething(orig) {
 		orig = ""
 	}
-	var mask [64]byte
+	var mask [128]byte
 	vm := mask[:0]
 	for _, used := range e.vocabs {
-		if used {
-			vm = append(vm, '1')
-		} else {
-			vm = append(vm, '0')
-		}
+		vm = append(vm, '0'+b2i(used))
+	}
+	for _, used := range e.sets {
+		vm = append(vm, '0'+b2i(used))
 	}
 	cacheable := len(e.foreign) == 0
 	if cacheable {
-		key := contextKey{common: e.common, vocabs: string(vm), orig: orig}
+		key := contextKey{common: e.common, used: string(vm), orig: orig}
 		if v, ok := r.contexts.Load(key); ok {
 			return v.([]byte), nil
 		}
 	}
 	ctx := r.buildContext(e, orig)
 	if cacheable && atomic.LoadInt64(&r.ctxCount) < maxCachedContexts {
-		key := contextKey{common: e.common, vocabs: string(vm), orig: strings.Clone(orig)}
+		key := contextKey{common: e.common, used: string(vm), orig: strings.Clone(orig)}
 		if _, loaded := r.contexts.LoadOrStore(key, ctx); !loaded {
 			atomic.AddInt64(&r.ctxCount, 1)
 		}
@@ -132,13 +131,23 @@ func (r *Registry) buildContext(e *encoder, orig string) []byte {
 	if e.common {
 		add(commonTerms)
 	}
+	// A vocabulary in use brings its prefixes, classes and types, and the
+	// definitions of the property sets the document uses.
 	for i, used := range e.vocabs {
 		if used {
-			add(r.vocabs[i].Terms())
+			add(r.vocabs[i].contextTerms())
 		}
 	}
-	for _, v := range e.foreign {
-		add(v.Terms())
+	for i, used := range e.sets {
+		if used {
+			add(r.sets[i].terms())
+		}
+	}
+	for _, s := range e.foreign {
+		if v := s.vocabulary(); v != nil {
+			add(v.contextTerms())
+		}
+		add(s.terms())
 	}
 	if len(defs) > 0 || len(carriedDefs) > 0 {
 		w.buf = append(w.buf, ",{"...)
@@ -163,6 +172,13 @@ func (r *Registry) buildContext(e *encoder, orig string) []byte {
 	}
 	w.buf = append(w.buf, ']')
 	return w.buf
+}
+
+func b2i(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func writeTermDef(w *encoder, t Term) {
@@ -203,6 +219,9 @@ func (r *Registry) Context() []byte {
 	e := &encoder{r: r, common: true}
 	for range r.vocabs {
 		e.vocabs = append(e.vocabs, true)
+	}
+	for range r.sets {
+		e.sets = append(e.sets, true)
 	}
 	return r.buildContext(e, "")
 }

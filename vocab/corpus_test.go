@@ -12,6 +12,7 @@ import (
 
 	"github.com/piprate/json-gold/ld"
 
+	"github.com/fedi-go/fedi/internal/jsoneq"
 	"github.com/fedi-go/fedi/vocab"
 )
 
@@ -137,7 +138,7 @@ func TestCorpus(t *testing.T) {
 			expanded++
 			continue
 		}
-		if ok, d := jsonEqual(data, out); !ok {
+		if ok, d := jsoneq.Equal(data, out); !ok {
 			t.Errorf("%s: not lossless: %s", rel, d)
 			continue
 		}
@@ -166,11 +167,11 @@ func expandedEqual(a, b []byte) (bool, string) {
 	if err != nil {
 		return false, "expanding the output: " + err.Error()
 	}
-	return jsonEqual(ea, eb)
+	return jsoneq.Equal(ea, eb)
 }
 
 func expand(data []byte) ([]byte, error) {
-	v, err := parseJSON(data)
+	v, err := jsoneq.Parse(data)
 	if err != nil {
 		return nil, err
 	}

@@ -262,6 +262,12 @@ func (d *decoder) object(idx int32, top bool) (wrapper, error) {
 	d.keys = d.keys[:len(d.keys)+count]
 	var seen [2]uint64 // core properties seen, to reject duplicates
 	for c := d.nodes[idx].child; c != 0; c = d.nodes[c].next {
+		switch d.src[d.nodes[c].kstart:d.nodes[c].kend] {
+		case "name", "nameMap", "content", "contentMap", "summary", "summaryMap", "preferredUsername", "preferredUsernameMap":
+			p.langKeys++
+		}
+	}
+	for c := d.nodes[idx].child; c != 0; c = d.nodes[c].next {
 		name := d.key(c)
 		// The keyInfo lives in the arena from the start, so that handing
 		// its address to the property decoders does not move it to the heap.
@@ -290,7 +296,8 @@ func (d *decoder) typeOf(n int32) (Shape, string, error) {
 		}
 		return ShapeObject, name, nil
 	case kindArray:
-		first := ""
+		first, known := "", ""
+		shape := ShapeObject
 		i := 0
 		for c := nd.child; c != 0; c = d.nodes[c].next {
 			if d.nodes[c].kind != kindString {
@@ -298,13 +305,16 @@ func (d *decoder) typeOf(n int32) (Shape, string, error) {
 				return 0, "", d.fail(ErrPropertyType, c, "a type must be a string, got "+d.nodes[c].kind.article())
 			}
 			name := d.str(c)
-			if t, ok := d.r.types[name]; ok {
-				return t.shape, name, nil
+			if t, ok := d.r.types[name]; ok && known == "" {
+				known, shape = name, t.shape
 			}
 			if first == "" {
 				first = name
 			}
 			i++
+		}
+		if known != "" {
+			return shape, known, nil
 		}
 		return ShapeObject, first, nil
 	case kindNull:
@@ -389,6 +399,7 @@ func (d *decoder) extra(p parts, c int32, ki *keyInfo) error {
 	}
 	(*p.extra)[ki.name] = d.rawMessage(c)
 	ki.flags &^= kfScalar | kfNull | kfMap | kfPlain
+	ki.pr = pNone // encoding writes the raw value
 	return nil
 }
 
@@ -532,6 +543,14 @@ func (d *decoder) iriField(n int32, ki *keyInfo, dst *ap.IRI) error {
 // the ap.NilLangRef tag. It returns false when the value must stay in Extra.
 func (d *decoder) nlv(p parts, n int32, ki *keyInfo, dst *ap.NaturalLanguageValues, mapKey bool) (bool, error) {
 	nd := &d.nodes[n]
+	// A value in the other member's form ("name": {...}, "nameMap": "...")
+	// joins the list only when its sibling member is absent; otherwise
+	// the two could not be told apart again, so it stays as it is.
+	wrongForm := mapKey && nd.kind == kindString || !mapKey && nd.kind == kindObject
+	if wrongForm && (len(*dst) > 0 || p.langKeys > 1 && d.hasSibling(n, ki.name)) {
+		d.note(p.st, SeverityError, ki.name+" has the form of its sibling member; kept as is")
+		return false, nil
+	}
 	switch nd.kind {
 	case kindString:
 		if mapKey {
@@ -587,6 +606,34 @@ func (d *decoder) nlv(p parts, n int32, ki *keyInfo, dst *ap.NaturalLanguageValu
 		return true, nil
 	}
 	return false, d.fail(ErrPropertyType, n, "expected a string, got "+nd.kind.article())
+}
+
+// hasSibling reports whether the object holding member n also has the
+// other member of a plain/Map pair ("name" and "nameMap").
+func (d *decoder) hasSibling(n int32, name string) bool {
+	sibling := name + "Map"
+	if strings.HasSuffix(name, "Map") {
+		sibling = strings.TrimSuffix(name, "Map")
+	}
+	// The members of an object are linked from its first child; find the
+	// parent by scanning back to the object node that holds n.
+	for i := n - 1; i >= 0; i-- {
+		nd := &d.nodes[i]
+		if nd.kind != kindObject || nd.start > d.nodes[n].start || nd.end < d.nodes[n].end {
+			continue
+		}
+		for c := nd.child; c != 0; c = d.nodes[c].next {
+			if c == n {
+				for s := nd.child; s != 0; s = d.nodes[s].next {
+					if d.key(s) == sibling {
+						return true
+					}
+				}
+				return false
+			}
+		}
+	}
+	return false
 }
 
 func (d *decoder) timeField(p parts, n int32, ki *keyInfo, dst *time.Time) error {
@@ -795,7 +842,7 @@ func (d *decoder) core(p parts, pr prop, n int32, ki *keyInfo) (bool, error) {
 		case pActor:
 			var v ap.Item
 			ok, err := item(&v)
-			p.ia.Actor = v
+			p.setActor(v)
 			return ok, err
 		case pTarget:
 			return item(&p.ia.Target)

@@ -18,9 +18,10 @@ type encoder struct {
 	r       *Registry
 	buf     []byte
 	depth   int
-	common  bool          // a Common property or shared type was written
-	vocabs  []bool        // registered vocabularies whose terms were written
-	foreign []*Vocabulary // vocabularies of written terms the registry does not know
+	common  bool      // a Common property or shared type was written
+	vocabs  []bool    // registered vocabularies whose terms were written
+	sets    []bool    // registered property sets whose properties were written
+	foreign []setImpl // property sets of written terms the registry does not know
 }
 
 const maxEncodeDepth = 10000
@@ -33,6 +34,7 @@ func (e *encoder) reset() {
 	e.depth = 0
 	e.common = false
 	e.vocabs = e.vocabs[:0]
+	e.sets = e.sets[:0]
 	e.foreign = e.foreign[:0]
 }
 
@@ -41,6 +43,10 @@ func (e *encoder) resetUsage() {
 	e.vocabs = e.vocabs[:0]
 	for range e.r.vocabs {
 		e.vocabs = append(e.vocabs, false)
+	}
+	e.sets = e.sets[:0]
+	for range e.r.sets {
+		e.sets = append(e.sets, false)
 	}
 	e.foreign = e.foreign[:0]
 }
@@ -177,7 +183,7 @@ func (e *encoder) object(p parts, top bool) error {
 				continue
 			}
 			e.key(&first, string(sv.set.terms()[fi].Name))
-			e.markVocab(sv.set.vocabulary())
+			e.markSet(sv.set)
 			if err := sv.set.encodeField(fi, e, nil, sv.v); err != nil {
 				return err
 			}
@@ -258,6 +264,9 @@ func (e *encoder) member(p parts, ki *keyInfo, top bool, first *bool, w *written
 		case t != "":
 			e.key(first, "type")
 			e.typeName(t)
+		case ki.raw == `""`:
+			e.key(first, "type")
+			e.buf = append(e.buf, `""`...)
 		case ki.flags&kfNull != 0:
 			e.key(first, "type")
 			e.buf = append(e.buf, "null"...)
@@ -280,13 +289,13 @@ func (e *encoder) member(p parts, ki *keyInfo, top bool, first *bool, w *written
 		}
 		if sv.set.hasField(fi, sv.v) {
 			e.key(first, ki.name)
-			e.markVocab(sv.set.vocabulary())
+			e.markSet(sv.set)
 			w.markSet(si, fi)
 			return sv.set.encodeField(fi, e, ki, sv.v)
 		}
-		if ki.flags&kfNull != 0 {
+		if ki.flags&kfNull != 0 || ki.raw == `""` {
 			e.key(first, ki.name)
-			e.buf = append(e.buf, "null"...)
+			e.buf = append(e.buf, ki.raw...)
 			w.markSet(si, fi)
 			return nil
 		}
@@ -301,18 +310,23 @@ func (e *encoder) member(p parts, ki *keyInfo, top bool, first *bool, w *written
 	return nil
 }
 
-func (e *encoder) markVocab(v *Vocabulary) {
-	if v == nil {
+// markSet records that a property of set s was written, so that the
+// @context defines it.
+func (e *encoder) markSet(s setImpl) {
+	if i, ok := e.r.setIndex[s]; ok {
+		if !e.sets[i] {
+			e.sets[i] = true
+			v := s.vocabulary()
+			for vi, rv := range e.r.vocabs {
+				if rv == v {
+					e.vocabs[vi] = true
+				}
+			}
+		}
 		return
 	}
-	for i, rv := range e.r.vocabs {
-		if rv == v {
-			e.vocabs[i] = true
-			return
-		}
-	}
-	if !slices.Contains(e.foreign, v) {
-		e.foreign = append(e.foreign, v)
+	if !slices.Contains(e.foreign, s) {
+		e.foreign = append(e.foreign, s)
 	}
 }
 
@@ -373,7 +387,7 @@ func (e *encoder) coreProp(p parts, pr prop, ki *keyInfo, built bool, first *boo
 		return nil
 	}
 	str := func(v string) error {
-		if v == "" {
+		if v == "" && (ki == nil || ki.raw != `""`) {
 			return e.null(name, ki, first, w, pr)
 		}
 		e.key(first, name)
@@ -499,7 +513,7 @@ func (e *encoder) coreProp(p parts, pr prop, ki *keyInfo, built bool, first *boo
 	if ia := p.ia; ia != nil {
 		switch pr {
 		case pActor:
-			return item(ia.Actor)
+			return item(p.getActor())
 		case pTarget:
 			return item(ia.Target)
 		case pResult:
@@ -663,7 +677,7 @@ func (e *encoder) commonProp(p parts, pr prop, ki *keyInfo, first *bool, w *writ
 		return e.item(v, ki)
 	}
 	str := func(v string) error {
-		if v == "" {
+		if v == "" && (ki == nil || ki.raw != `""`) {
 			return e.null(name, ki, first, w, pr)
 		}
 		e.key(first, name)
@@ -738,6 +752,13 @@ func (e *encoder) nlv(v ap.NaturalLanguageValues, mapKey bool, name string, ki *
 		w.markCore(pr)
 		w.markCore(pr + 1)
 		e.langMap(v)
+		return nil
+	}
+	if ki != nil && (mapKey && tagged == 0 || !mapKey && plain == 0) && (ki.raw == "{}" || ki.raw == "[]") {
+		// An empty map or array in the input.
+		e.key(first, name)
+		w.markCore(pr)
+		e.buf = append(e.buf, ki.raw...)
 		return nil
 	}
 	if mapKey {

@@ -204,12 +204,11 @@ func (r *Registry) register(vi int, v *Vocabulary) error {
 		for fi, t := range s.terms() {
 			name := string(t.Name)
 			if old, ok := r.terms[name]; ok {
-				owner := coreName
+				owner, detail := coreName, "the core vocabulary (ActivityStreams and its shared extensions) defines the property"
 				if old.set >= 0 {
-					owner = r.sets[old.set].vocabulary().name
+					owner, detail = r.sets[old.set].vocabulary().name, "both claim the property"
 				}
-				return &ConflictError{Term: name, First: owner, Second: v.name,
-					Detail: "both claim the property"}
+				return &ConflictError{Term: name, First: owner, Second: v.name, Detail: detail}
 			}
 			if err := define(t); err != nil {
 				return err

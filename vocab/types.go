@@ -255,20 +255,28 @@ type parts struct {
 	shape  Shape
 	obj    *ap.Object
 	link   *ap.Link
-	ia     *ap.IntransitiveActivity
-	object *ap.Item // Activity.Object or Relationship.Object
-	q      *Question
-	actor  *ap.Actor
-	coll   *ap.Collection // Items is OrderedItems for the ordered shapes
-	page   *ap.CollectionPage
-	ocp    *ap.OrderedCollectionPage
-	place  *ap.Place
-	rel    *ap.Relationship
-	prof   *ap.Profile
-	tomb   *ap.Tombstone
-	common *Common
-	extra  *Extra
-	st     *state
+	ia     *ap.IntransitiveActivity // Target, Result, Origin, Instrument; never Actor (see actor)
+	object *ap.Item                 // Activity.Object or Relationship.Object
+	// The actor field has a different interface type in go-ap's Activity
+	// (Item) and IntransitiveActivity (CanReceiveActivities), so it is
+	// reached through its own pointer of the right type, never ia.
+	actItem *ap.Item
+	actCRA  *ap.CanReceiveActivities
+	q       *Question
+	actor   *ap.Actor
+	coll    *ap.Collection // Items is OrderedItems for the ordered shapes
+	page    *ap.CollectionPage
+	ocp     *ap.OrderedCollectionPage
+	place   *ap.Place
+	rel     *ap.Relationship
+	prof    *ap.Profile
+	tomb    *ap.Tombstone
+	common  *Common
+	extra   *Extra
+	st      *state
+	// langKeys counts the natural-language members (name, nameMap, ...) of
+	// the object being decoded.
+	langKeys int
 }
 
 // wrapper is implemented by every object type of this package.
@@ -288,17 +296,17 @@ func (l *Link) parts() parts {
 func (a *Activity) parts() parts {
 	return parts{shape: ShapeActivity, obj: (*ap.Object)(unsafe.Pointer(&a.Activity)),
 		ia: (*ap.IntransitiveActivity)(unsafe.Pointer(&a.Activity)), object: &a.Activity.Object,
-		common: &a.Common, extra: &a.Extra, st: &a.st}
+		actItem: &a.Activity.Actor, common: &a.Common, extra: &a.Extra, st: &a.st}
 }
 
 func (a *IntransitiveActivity) parts() parts {
 	return parts{shape: ShapeIntransitiveActivity, obj: (*ap.Object)(unsafe.Pointer(&a.IntransitiveActivity)),
-		ia: &a.IntransitiveActivity, common: &a.Common, extra: &a.Extra, st: &a.st}
+		ia: &a.IntransitiveActivity, actCRA: &a.IntransitiveActivity.Actor, common: &a.Common, extra: &a.Extra, st: &a.st}
 }
 
 func (q *Question) parts() parts {
 	return parts{shape: ShapeQuestion, obj: (*ap.Object)(unsafe.Pointer(&q.Question)),
-		ia: (*ap.IntransitiveActivity)(unsafe.Pointer(&q.Question)), q: q,
+		ia: (*ap.IntransitiveActivity)(unsafe.Pointer(&q.Question)), actCRA: &q.Question.Actor, q: q,
 		common: &q.Common, extra: &q.Extra, st: &q.st}
 }
 
@@ -413,4 +421,29 @@ func (p parts) setID(id ap.ID) {
 	} else {
 		p.obj.ID = id
 	}
+}
+
+// getActor returns the actor of an activity shape, or nil.
+func (p parts) getActor() ap.Item {
+	switch {
+	case p.actItem != nil:
+		return *p.actItem
+	case p.actCRA != nil:
+		return *p.actCRA
+	}
+	return nil
+}
+
+// setActor sets the actor of an activity shape; it reports false for the
+// other shapes.
+func (p parts) setActor(v ap.Item) bool {
+	switch {
+	case p.actItem != nil:
+		*p.actItem = v
+	case p.actCRA != nil:
+		*p.actCRA = v
+	default:
+		return false
+	}
+	return true
 }

@@ -145,7 +145,7 @@ func coreValue(p parts, pr prop) Item {
 	if p.ia != nil {
 		switch pr {
 		case pActor:
-			return p.ia.Actor
+			return p.getActor()
 		case pTarget:
 			return p.ia.Target
 		}
@@ -224,7 +224,7 @@ func forEachChild(p parts, fn func(sub string, child Item)) {
 		}
 	}
 	if p.ia != nil {
-		visit("actor", p.ia.Actor)
+		visit("actor", p.getActor())
 		visit("target", p.ia.Target)
 		visit("result", p.ia.Result)
 		visit("origin", p.ia.Origin)

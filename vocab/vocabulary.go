@@ -151,6 +151,16 @@ func (v *Vocabulary) Terms() []Term {
 	return out
 }
 
+// contextTerms returns the definitions a document that uses the vocabulary
+// needs whatever properties it uses: prefixes, classes and types.
+func (v *Vocabulary) contextTerms() []Term {
+	out := append([]Term(nil), v.terms...)
+	for _, t := range v.types {
+		out = append(out, Term{Name: jsonld.Term(t.Name), ID: t.ID})
+	}
+	return out
+}
+
 // PropertySet is a group of extension properties held in one Go struct. It
 // is implemented by *Properties.
 type PropertySet interface {

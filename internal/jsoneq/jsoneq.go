@@ -1,4 +1,8 @@
-package vocab_test
+// Package jsoneq compares JSON documents the way fedi defines a lossless
+// round trip: equal after dropping the top-level @context, dropping
+// members whose value is null, and unwrapping one-element arrays, with
+// numbers compared by value.
+package jsoneq
 
 import (
 	"bytes"
@@ -9,10 +13,10 @@ import (
 	"strings"
 )
 
-// normalize prepares a JSON value for the lossless comparison: it drops
+// Normalize prepares a JSON value for the lossless comparison: it drops
 // the top-level @context, drops members whose value is null, and unwraps
 // one-element arrays. Numbers compare by value.
-func normalize(v any, top bool) any {
+func Normalize(v any, top bool) any {
 	switch x := v.(type) {
 	case map[string]any:
 		out := make(map[string]any, len(x))
@@ -20,7 +24,7 @@ func normalize(v any, top bool) any {
 			if top && k == "@context" {
 				continue
 			}
-			n := normalize(val, false)
+			n := Normalize(val, false)
 			if n == nil {
 				continue
 			}
@@ -29,11 +33,11 @@ func normalize(v any, top bool) any {
 		return out
 	case []any:
 		if len(x) == 1 {
-			return normalize(x[0], false)
+			return Normalize(x[0], false)
 		}
 		out := make([]any, len(x))
 		for i, el := range x {
-			out[i] = normalize(el, false)
+			out[i] = Normalize(el, false)
 		}
 		return out
 	case json.Number:
@@ -46,7 +50,8 @@ func normalize(v any, top bool) any {
 	return v
 }
 
-func parseJSON(data []byte) (any, error) {
+// Parse reads a JSON document keeping numbers as json.Number.
+func Parse(data []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var v any
@@ -54,30 +59,30 @@ func parseJSON(data []byte) (any, error) {
 	return v, err
 }
 
-// jsonEqual compares two documents after normalize, and describes the
-// first difference.
-func jsonEqual(a, b []byte) (bool, string) {
-	va, err := parseJSON(a)
+// Equal compares two documents after Normalize and describes the first
+// difference.
+func Equal(a, b []byte) (bool, string) {
+	va, err := Parse(a)
 	if err != nil {
 		return false, "first document: " + err.Error()
 	}
-	vb, err := parseJSON(b)
+	vb, err := Parse(b)
 	if err != nil {
 		return false, "second document: " + err.Error()
 	}
 	if arr, ok := va.([]any); ok {
 		for i := range arr {
-			arr[i] = normalize(arr[i], true)
+			arr[i] = Normalize(arr[i], true)
 		}
 	} else {
-		va = normalize(va, true)
+		va = Normalize(va, true)
 	}
 	if arr, ok := vb.([]any); ok {
 		for i := range arr {
-			arr[i] = normalize(arr[i], true)
+			arr[i] = Normalize(arr[i], true)
 		}
 	} else {
-		vb = normalize(vb, true)
+		vb = Normalize(vb, true)
 	}
 	if d := diff("$", va, vb); d != "" {
 		return false, d
