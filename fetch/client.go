@@ -166,8 +166,13 @@ type GetOptions struct {
 	// Signer signs this request, overriding Options.Signer.
 	Signer RequestSigner
 	// Unsigned sends this request unsigned even when Options.Signer is
-	// set (key fetches must not need a key to succeed).
+	// set.
 	Unsigned bool
+	// MaxBytes caps this response body below Options.MaxBytes (key
+	// documents are small, and a cap near their size limits what a hostile
+	// keyId can make us read); 0 or more than Options.MaxBytes means
+	// Options.MaxBytes.
+	MaxBytes int64
 }
 
 // Get fetches the ActivityStreams document at iri (its fragment is not
@@ -187,7 +192,11 @@ func (c *Client) GetWith(ctx context.Context, iri string, o GetOptions) (*Docume
 	if o.Unsigned {
 		signer = nil
 	}
-	resp, err := c.get(ctx, iri, AcceptActivity, signer)
+	max := c.opts.MaxBytes
+	if o.MaxBytes > 0 && o.MaxBytes < max {
+		max = o.MaxBytes
+	}
+	resp, err := c.get(ctx, iri, AcceptActivity, signer, max)
 	if err != nil {
 		return nil, err
 	}
@@ -217,7 +226,7 @@ func (c *Client) GetWith(ctx context.Context, iri string, o GetOptions) (*Docume
 // type (application/json or any +json type) and fits MaxBytes. It is never
 // signed.
 func (c *Client) GetJSON(ctx context.Context, rawURL, accept string) (*Response, error) {
-	resp, err := c.get(ctx, rawURL, accept, nil)
+	resp, err := c.get(ctx, rawURL, accept, nil, c.opts.MaxBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -273,7 +282,7 @@ func (c *Client) Post(ctx context.Context, rawURL, contentType string, body []by
 }
 
 // get performs a GET, following redirects by hand, and reads the body.
-func (c *Client) get(ctx context.Context, rawURL, accept string, signer RequestSigner) (*Response, error) {
+func (c *Client) get(ctx context.Context, rawURL, accept string, signer RequestSigner, maxBytes int64) (*Response, error) {
 	if b, ok := BudgetFrom(ctx); ok && !b.take() {
 		return nil, &Error{Op: "GET", URL: rawURL, Err: ErrBudget}
 	}
@@ -326,16 +335,16 @@ func (c *Client) get(ctx context.Context, rawURL, accept string, signer RequestS
 			drain(resp)
 			return nil, &Error{Op: "GET", URL: cur, Err: ErrStatus, Cause: &StatusError{Code: resp.StatusCode}}
 		}
-		if resp.ContentLength > c.opts.MaxBytes {
+		if resp.ContentLength > maxBytes {
 			return nil, &Error{Op: "GET", URL: cur, Err: ErrTooLarge,
-				Detail: fmt.Sprintf("Content-Length %d, the limit is %d", resp.ContentLength, c.opts.MaxBytes)}
+				Detail: fmt.Sprintf("Content-Length %d, the limit is %d", resp.ContentLength, maxBytes)}
 		}
-		data, err := io.ReadAll(io.LimitReader(resp.Body, c.opts.MaxBytes+1))
+		data, err := io.ReadAll(io.LimitReader(resp.Body, maxBytes+1))
 		if err != nil {
 			return nil, c.transportError("GET", cur, err)
 		}
-		if int64(len(data)) > c.opts.MaxBytes {
-			return nil, &Error{Op: "GET", URL: cur, Err: ErrTooLarge, Detail: fmt.Sprintf("more than %d bytes", c.opts.MaxBytes)}
+		if int64(len(data)) > maxBytes {
+			return nil, &Error{Op: "GET", URL: cur, Err: ErrTooLarge, Detail: fmt.Sprintf("more than %d bytes", maxBytes)}
 		}
 		return &Response{URL: cur, StatusCode: resp.StatusCode, Header: resp.Header, Body: data}, nil
 	}

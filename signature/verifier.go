@@ -1,0 +1,325 @@
+package signature
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Scheme is a signature format.
+type Scheme uint8
+
+// The schemes. Cavage is the zero value because it is what every
+// fediverse server accepts.
+const (
+	Cavage  Scheme = iota // draft-cavage-http-signatures-12, the Signature header
+	RFC9421               // RFC 9421 HTTP Message Signatures
+)
+
+func (s Scheme) String() string {
+	if s == RFC9421 {
+		return "rfc9421"
+	}
+	return "cavage"
+}
+
+// Defaults of a Verifier.
+const (
+	// DefaultWindow is Mastodon's: a Date or created more than 12 hours
+	// away from now is stale.
+	DefaultWindow = 12 * time.Hour
+	// DefaultExpiresTolerance forgives a little clock skew on expires.
+	DefaultExpiresTolerance = 5 * time.Second
+	// DefaultMaxBodyBytes caps the body the middleware reads.
+	DefaultMaxBodyBytes = 1 << 20
+)
+
+// VerifierOptions configures a Verifier. Keys is required; the zero value
+// of every other field is its default.
+type VerifierOptions struct {
+	// Keys resolves keyIds; usually a *Resolver.
+	Keys KeyResolver
+	// Window bounds how far Date and created may be from now, both ways.
+	Window time.Duration
+	// ExpiresTolerance is how long past expires a signature still counts.
+	ExpiresTolerance time.Duration
+	// TrustProxy says that the server is behind a proxy that sets
+	// X-Forwarded-Host and X-Forwarded-Proto, so that they, not r.Host
+	// and r.TLS, say what the sender signed. Never set it on a server
+	// that clients reach directly: they could then choose the host.
+	TrustProxy bool
+	// MaxBodyBytes caps the body the middleware reads.
+	MaxBodyBytes int64
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Logger receives the detail of failed verifications in the
+	// middleware; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Verifier checks draft-cavage and RFC 9421 signatures of incoming
+// requests. It is safe for concurrent use.
+type Verifier struct {
+	opts VerifierOptions
+}
+
+// Result says who signed a request.
+type Result struct {
+	KeyID     string
+	Owner     string // the actor that owns the key: compare it with the activity's actor
+	Scheme    Scheme
+	Algorithm string // the algorithm the key decided, e.g. "rsa-sha256" or "rsa-v1_5-sha256"
+	Key       *Key
+}
+
+// NewVerifier validates o and builds a Verifier.
+func NewVerifier(o VerifierOptions) (*Verifier, error) {
+	if o.Keys == nil {
+		return nil, errors.New("signature: VerifierOptions.Keys is required")
+	}
+	if o.Window < 0 || o.ExpiresTolerance < 0 || o.MaxBodyBytes < 0 {
+		return nil, errors.New("signature: negative limit in VerifierOptions")
+	}
+	if o.Window == 0 {
+		o.Window = DefaultWindow
+	}
+	if o.ExpiresTolerance == 0 {
+		o.ExpiresTolerance = DefaultExpiresTolerance
+	}
+	if o.MaxBodyBytes == 0 {
+		o.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return &Verifier{opts: o}, nil
+}
+
+// Verify checks the signature of r, whose body (already read) is body.
+// It requires the signature to cover the request target and host, a Date
+// or created within the window, and the digest when there is a body; it
+// recomputes every sha-256 and sha-512 Digest and Content-Digest value;
+// then it resolves the key and verifies with the algorithm the key type
+// decides. A failure against a cached key is retried once with a
+// refreshed key. Every error is an *Error naming the failed check.
+func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (*Result, error) {
+	rf := factsOf(r, v.opts.TrustProxy)
+	if input := r.Header.Values("Signature-Input"); len(input) > 0 {
+		return v.verifyHTTPSig(ctx, r, rf, strings.Join(input, ", "), body)
+	}
+	if sig := r.Header.Values("Signature"); len(sig) > 0 {
+		if len(sig) > 1 {
+			return nil, fail(ErrMalformed, "more than one Signature header")
+		}
+		return v.verifyCavage(ctx, r, rf, sig[0], body)
+	}
+	return nil, fail(ErrNoSignature, "")
+}
+
+func (v *Verifier) verifyCavage(ctx context.Context, r *http.Request, rf *requestFacts, header string, body []byte) (*Result, error) {
+	p, err := ParseCavage(header)
+	if err != nil {
+		return nil, err
+	}
+	covers := func(h string) bool {
+		for _, x := range p.Headers {
+			if x == h {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case !covers("(request-target)"):
+		return nil, fail(ErrNotCovered, "(request-target)")
+	case !covers("host"):
+		return nil, fail(ErrNotCovered, "host")
+	case !covers("date") && !covers("(created)"):
+		return nil, fail(ErrNotCovered, "date or (created)")
+	}
+	if covers("date") {
+		if err := v.checkDate(r); err != nil {
+			return nil, err
+		}
+	}
+	if err := v.checkTimes(p.Created, p.Expires); err != nil {
+		return nil, err
+	}
+	if err := v.checkBody(r, body, covers("digest"), covers("content-digest")); err != nil {
+		return nil, err
+	}
+	msg, err := cavageSigningString(p, rf)
+	if err != nil {
+		return nil, err
+	}
+	var alg string
+	key, err := v.withKey(ctx, p.KeyID, func(k *Key) error {
+		a, err := cavageAlgorithm(k.Public, p.Algorithm)
+		if err != nil {
+			return err
+		}
+		alg = a
+		if !verifyCavage(k.Public, []byte(msg), p.Signature) {
+			return fail(ErrBadSignature, "keyId "+p.KeyID)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Result{KeyID: p.KeyID, Owner: key.Owner, Scheme: Cavage, Algorithm: alg, Key: key}, nil
+}
+
+func (v *Verifier) verifyHTTPSig(ctx context.Context, r *http.Request, rf *requestFacts, input string, body []byte) (*Result, error) {
+	sigs := r.Header.Values("Signature")
+	if len(sigs) == 0 {
+		return nil, fail(ErrMalformed, "Signature-Input without Signature")
+	}
+	p, err := ParseHTTPSig(input, strings.Join(sigs, ", "))
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case !p.covers("@method"):
+		return nil, fail(ErrNotCovered, "@method")
+	case !p.covers("@target-uri") && !p.covers("@request-target") && !p.covers("@path"):
+		return nil, fail(ErrNotCovered, "@target-uri")
+	case !p.covers("@target-uri") && !p.covers("@authority") && !p.covers("host"):
+		return nil, fail(ErrNotCovered, "@authority")
+	case p.Created == 0 && !p.covers("date"):
+		return nil, fail(ErrNotCovered, "created or date")
+	}
+	if p.covers("date") {
+		if err := v.checkDate(r); err != nil {
+			return nil, err
+		}
+	}
+	if err := v.checkTimes(p.Created, p.Expires); err != nil {
+		return nil, err
+	}
+	if err := v.checkBody(r, body, p.covers("digest"), p.covers("content-digest")); err != nil {
+		return nil, err
+	}
+	base, err := signatureBase(p, rf)
+	if err != nil {
+		return nil, err
+	}
+	var alg string
+	key, err := v.withKey(ctx, p.KeyID, func(k *Key) error {
+		a, err := httpsigAlgorithm(k.Public, p.Alg)
+		if err != nil {
+			return err
+		}
+		alg = a
+		if !verifyHTTPSig(k.Public, a, []byte(base), p.Signature) {
+			return fail(ErrBadSignature, "keyid "+p.KeyID)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Result{KeyID: p.KeyID, Owner: key.Owner, Scheme: RFC9421, Algorithm: alg, Key: key}, nil
+}
+
+// withKey resolves keyID and runs check with it; when the signature does
+// not verify and the resolver caches, it refreshes the key once and
+// checks again, so that a rotated key is picked up.
+func (v *Verifier) withKey(ctx context.Context, keyID string, check func(*Key) error) (*Key, error) {
+	key, err := v.opts.Keys.ResolveKey(ctx, keyID)
+	if err != nil {
+		return nil, asError(err, keyID)
+	}
+	err = check(key)
+	if errors.Is(err, ErrBadSignature) {
+		if rf, ok := v.opts.Keys.(KeyRefresher); ok {
+			fresh, ferr := rf.RefreshKey(ctx, keyID)
+			if ferr == nil && fresh != key {
+				key, err = fresh, check(fresh)
+			}
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return key, nil
+}
+
+// asError keeps a resolver's *Error and wraps anything else.
+func asError(err error, keyID string) error {
+	var e *Error
+	if errors.As(err, &e) {
+		return err
+	}
+	return &Error{Check: ErrKeyFetch, Detail: keyID, Cause: err}
+}
+
+func (v *Verifier) checkDate(r *http.Request) error {
+	d := r.Header.Get("Date")
+	if d == "" {
+		return fail(ErrMissingHeader, "date")
+	}
+	t, err := http.ParseTime(d)
+	if err != nil {
+		return &Error{Check: ErrMalformed, Detail: fmt.Sprintf("Date %q", d), Cause: err}
+	}
+	return v.inWindow("Date", t)
+}
+
+func (v *Verifier) checkTimes(created, expires int64) error {
+	if created != 0 {
+		if err := v.inWindow("created", time.Unix(created, 0)); err != nil {
+			return err
+		}
+	}
+	if expires != 0 && v.opts.Now().After(time.Unix(expires, 0).Add(v.opts.ExpiresTolerance)) {
+		return fail(ErrExpired, fmt.Sprintf("expired at %s", time.Unix(expires, 0).UTC().Format(time.RFC3339)))
+	}
+	return nil
+}
+
+func (v *Verifier) inWindow(what string, t time.Time) error {
+	now := v.opts.Now()
+	if d := now.Sub(t); d > v.opts.Window || -d > v.opts.Window {
+		return fail(ErrStale, fmt.Sprintf("%s is %s, %s from now (the window is ±%s)",
+			what, t.UTC().Format(time.RFC3339), d.Round(time.Second), v.opts.Window))
+	}
+	return nil
+}
+
+// checkBody recomputes every digest and requires a signed one when there
+// is a body.
+func (v *Verifier) checkBody(r *http.Request, body []byte, digestSigned, contentDigestSigned bool) error {
+	hasDigest := r.Header.Get("Digest") != ""
+	hasContentDigest := r.Header.Get("Content-Digest") != ""
+	if len(body) > 0 && !digestSigned && !contentDigestSigned {
+		if hasDigest || hasContentDigest {
+			return fail(ErrNotCovered, "the digest header is present but not signed")
+		}
+		return fail(ErrNotCovered, "digest: a request with a body must sign its digest")
+	}
+	if digestSigned && !hasDigest {
+		return fail(ErrMissingHeader, "digest")
+	}
+	if contentDigestSigned && !hasContentDigest {
+		return fail(ErrMissingHeader, "content-digest")
+	}
+	if !hasDigest && !hasContentDigest {
+		return nil
+	}
+	checked, err := checkDigests(r.Header, body)
+	if err != nil {
+		return err
+	}
+	if (digestSigned || contentDigestSigned) && !(digestSigned && checked[0] > 0) && !(contentDigestSigned && checked[1] > 0) {
+		return fail(ErrDigestUnsupported, "the signed digest header has no sha-256 or sha-512 value")
+	}
+	return nil
+}
