@@ -262,9 +262,8 @@ func (d *decoder) object(idx int32, top bool) (wrapper, error) {
 	d.keys = d.keys[:len(d.keys)+count]
 	var seen [2]uint64 // core properties seen, to reject duplicates
 	for c := d.nodes[idx].child; c != 0; c = d.nodes[c].next {
-		switch d.src[d.nodes[c].kstart:d.nodes[c].kend] {
-		case "name", "nameMap", "content", "contentMap", "summary", "summaryMap", "preferredUsername", "preferredUsernameMap":
-			p.langKeys++
+		if bit := langKeyBit(d.src[d.nodes[c].kstart:d.nodes[c].kend]); bit != 0 {
+			p.langKeys |= bit
 		}
 	}
 	for c := d.nodes[idx].child; c != 0; c = d.nodes[c].next {
@@ -547,7 +546,7 @@ func (d *decoder) nlv(p parts, n int32, ki *keyInfo, dst *ap.NaturalLanguageValu
 	// joins the list only when its sibling member is absent; otherwise
 	// the two could not be told apart again, so it stays as it is.
 	wrongForm := mapKey && nd.kind == kindString || !mapKey && nd.kind == kindObject
-	if wrongForm && (len(*dst) > 0 || p.langKeys > 1 && d.hasSibling(n, ki.name)) {
+	if wrongForm && (len(*dst) > 0 || p.langKeys&siblingBit(ki.name) != 0) {
 		d.note(p.st, SeverityError, ki.name+" has the form of its sibling member; kept as is")
 		return false, nil
 	}
@@ -608,32 +607,37 @@ func (d *decoder) nlv(p parts, n int32, ki *keyInfo, dst *ap.NaturalLanguageValu
 	return false, d.fail(ErrPropertyType, n, "expected a string, got "+nd.kind.article())
 }
 
-// hasSibling reports whether the object holding member n also has the
-// other member of a plain/Map pair ("name" and "nameMap").
-func (d *decoder) hasSibling(n int32, name string) bool {
-	sibling := name + "Map"
-	if strings.HasSuffix(name, "Map") {
-		sibling = strings.TrimSuffix(name, "Map")
+// langKeyBit numbers the natural-language members; their Map forms take
+// the bit above.
+func langKeyBit(name string) uint16 {
+	switch name {
+	case "name":
+		return 1 << 0
+	case "nameMap":
+		return 1 << 1
+	case "content":
+		return 1 << 2
+	case "contentMap":
+		return 1 << 3
+	case "summary":
+		return 1 << 4
+	case "summaryMap":
+		return 1 << 5
+	case "preferredUsername":
+		return 1 << 6
+	case "preferredUsernameMap":
+		return 1 << 7
 	}
-	// The members of an object are linked from its first child; find the
-	// parent by scanning back to the object node that holds n.
-	for i := n - 1; i >= 0; i-- {
-		nd := &d.nodes[i]
-		if nd.kind != kindObject || nd.start > d.nodes[n].start || nd.end < d.nodes[n].end {
-			continue
-		}
-		for c := nd.child; c != 0; c = d.nodes[c].next {
-			if c == n {
-				for s := nd.child; s != 0; s = d.nodes[s].next {
-					if d.key(s) == sibling {
-						return true
-					}
-				}
-				return false
-			}
-		}
+	return 0
+}
+
+// siblingBit returns the bit of the other member of a plain/Map pair.
+func siblingBit(name string) uint16 {
+	b := langKeyBit(name)
+	if b&0b01010101 != 0 {
+		return b << 1
 	}
-	return false
+	return b >> 1
 }
 
 func (d *decoder) timeField(p parts, n int32, ki *keyInfo, dst *time.Time) error {

@@ -98,6 +98,12 @@ func TestDecodeLimits(t *testing.T) {
 	_, err = reg.Decode([]byte(`{"type":"Create","object":{"type":"Note","tag":[]}}`))
 	assert.NoError(t, err)
 
+	exp, err := vocab.New(vocab.Options{MaxExpandedBytes: 100})
+	require.NoError(t, err)
+	_, err = exp.Decode([]byte(`{"@id":"https://a.example/n","@type":"https://www.w3.org/ns/activitystreams#Note","https://www.w3.org/ns/activitystreams#name":"x"}`))
+	assert.ErrorIs(t, err, vocab.ErrTooLarge)
+	assert.ErrorContains(t, err, "expanded JSON-LD")
+
 	_, err = vocab.New(vocab.Options{MaxBytes: -1})
 	assert.Error(t, err)
 	_, err = vocab.DefaultRegistryForTest().Decode([]byte(`{"type":"Note","content":"` + strings.Repeat("a", vocab.DefaultMaxBytes) + `"}`))

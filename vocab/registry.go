@@ -11,8 +11,9 @@ import (
 
 // Default limits of a Registry.
 const (
-	DefaultMaxDepth = 64
-	DefaultMaxBytes = 1 << 20
+	DefaultMaxDepth         = 64
+	DefaultMaxBytes         = 1 << 20
+	DefaultMaxExpandedBytes = 256 << 10
 )
 
 // Options configures a Registry. The zero value is a registry of the core
@@ -26,19 +27,24 @@ type Options struct {
 	MaxDepth int
 	// MaxBytes bounds the size of a document; 0 means DefaultMaxBytes.
 	MaxBytes int
+	// MaxExpandedBytes bounds the size of a document in expanded JSON-LD
+	// form, which a general JSON-LD processor compacts at a much higher
+	// cost per byte; 0 means DefaultMaxExpandedBytes.
+	MaxExpandedBytes int
 }
 
 // Registry decodes and encodes ActivityStreams documents with a fixed set
 // of vocabularies. It is immutable once built and safe for concurrent use.
 type Registry struct {
-	vocabs   []*Vocabulary
-	terms    map[string]termRef
-	types    map[string]typeRef
-	defs     map[jsonld.Term]termOwner
-	sets     []setImpl
-	setIndex map[setImpl]int
-	maxDepth int
-	maxBytes int
+	vocabs      []*Vocabulary
+	terms       map[string]termRef
+	types       map[string]typeRef
+	defs        map[jsonld.Term]termOwner
+	sets        []setImpl
+	setIndex    map[setImpl]int
+	maxDepth    int
+	maxBytes    int
+	maxExpanded int
 
 	decoders sync.Pool // *decoder
 	encoders sync.Pool // *encoder
@@ -85,22 +91,26 @@ func MustRegistry(vocabs ...*Vocabulary) *Registry {
 // New builds a registry. It fails with a *ConflictError when two
 // vocabularies define the same term, type or property differently.
 func New(opts Options) (*Registry, error) {
-	if opts.MaxDepth < 0 || opts.MaxBytes < 0 {
+	if opts.MaxDepth < 0 || opts.MaxBytes < 0 || opts.MaxExpandedBytes < 0 {
 		return nil, errors.New("vocab: negative limit")
 	}
 	r := &Registry{
-		terms:    make(map[string]termRef, 128),
-		types:    make(map[string]typeRef, 64),
-		defs:     make(map[jsonld.Term]termOwner, 64),
-		setIndex: map[setImpl]int{},
-		maxDepth: opts.MaxDepth,
-		maxBytes: opts.MaxBytes,
+		terms:       make(map[string]termRef, 128),
+		types:       make(map[string]typeRef, 64),
+		defs:        make(map[jsonld.Term]termOwner, 64),
+		setIndex:    map[setImpl]int{},
+		maxDepth:    opts.MaxDepth,
+		maxBytes:    opts.MaxBytes,
+		maxExpanded: opts.MaxExpandedBytes,
 	}
 	if r.maxDepth == 0 {
 		r.maxDepth = DefaultMaxDepth
 	}
 	if r.maxBytes == 0 {
 		r.maxBytes = DefaultMaxBytes
+	}
+	if r.maxExpanded == 0 {
+		r.maxExpanded = DefaultMaxExpandedBytes
 	}
 	for p := pAttachment; p < numProps; p++ {
 		r.terms[propNames[p]] = termRef{core: p, set: -1}
@@ -255,6 +265,10 @@ func (r *Registry) Decode(data []byte) (Item, error) {
 	d.reset()
 	r.decoders.Put(d)
 	if errors.Is(err, errExpanded) {
+		if len(data) > r.maxExpanded {
+			return nil, &DecodeError{Err: ErrTooLarge, Path: "$", Detail: fmt.Sprintf(
+				"%d bytes of expanded JSON-LD, the limit for that form is %d", len(data), r.maxExpanded)}
+		}
 		return r.decodeExpanded(data)
 	}
 	return it, err

@@ -274,9 +274,9 @@ type parts struct {
 	common  *Common
 	extra   *Extra
 	st      *state
-	// langKeys counts the natural-language members (name, nameMap, ...) of
-	// the object being decoded.
-	langKeys int
+	// langKeys marks the natural-language members (name, nameMap, ...)
+	// of the object being decoded; see langKeyBit.
+	langKeys uint16
 }
 
 // wrapper is implemented by every object type of this package.
