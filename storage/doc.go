@@ -1,0 +1,87 @@
+// Package storage defines the small interfaces that fedi keeps its state
+// behind, and the types they exchange.
+//
+// An application embeds fedi in its own server, so it chooses where the
+// state lives. Each concern is its own interface of a few methods, in the
+// spirit of database/sql/driver:
+//
+//   - [Objects]: objects and activities by IRI, with their owner, and
+//     tombstones that keep answering 410 Gone;
+//   - [Collections]: followers, following, outbox, inbox, likes, shares,
+//     participants, members and badge holders, paged newest first, with a
+//     pending state for Follow and Join requests awaiting approval;
+//   - [Dedupe]: "have we already processed this activity for this
+//     recipient?", answered atomically;
+//   - [KeySource] (and [KeyStore]): our own actors' private keys;
+//   - [Queue]: the persistent delivery queue, with leases, retries, ordering
+//     keys and dead letters;
+//   - [Actors]: the cache of remote actors, their inboxes and public keys.
+//
+// [Store] gathers one implementation of each. The adapters fedi ships fill
+// all of it:
+//
+//   - storage/memory: in process, for tests and examples;
+//   - storage/sqlite: the embedded default, one file, zero configuration;
+//   - storage/postgres: several processes sharing one database.
+//
+// An application may mix them, for instance SQLite for everything but keys,
+// which come from its KMS through its own [KeySource]. Optional capabilities
+// are found by type assertion, as with database/sql/driver: a [Queue] that
+// also implements [DeadLetters] lets an operator list and requeue the
+// deliveries it gave up on, and a [KeySource] that also implements
+// [KeyStore] can be written to.
+//
+// Every adapter, including one an application writes for its own database,
+// checks itself against the same contract by calling
+// storagetest.Run from its tests.
+//
+// # Raw JSON, not vocab types
+//
+// The stores take and return documents as [encoding/json.RawMessage] (the
+// bytes vocab.Registry.Encode produced) next to the few fields they index:
+// the IRI, the type and the owner. They do not import vocab. A store only
+// needs those fields to answer its queries; keeping the document opaque
+// means a round trip through storage is byte-for-byte lossless whatever
+// vocabularies the application registered, an adapter never needs a
+// registry to read a row, and the storage packages stay below vocab in the
+// import graph. The caller decodes with its own registry.
+//
+// Stores check that documents are well-formed JSON when they are written
+// ([ErrInvalid] otherwise) and again when they are read, so that a row
+// damaged outside fedi is reported as a [*CorruptError] naming its IRI
+// instead of travelling on as a RawMessage that fails later.
+//
+// # Errors
+//
+// Methods report a missing row with an error wrapping [ErrNotFound], a
+// write that contradicts what is stored (another owner, a tombstoned IRI, a
+// lease that another worker now holds) with [ErrConflict], and malformed
+// arguments with [ErrInvalid]. Test them with [errors.Is]. A cancelled
+// context stops a call with an error wrapping the context's error.
+//
+// # Example
+//
+// The happy path of an outbox, with the SQLite adapter:
+//
+//	db, err := sqlite.Open(ctx, filepath.Join(dataDir, "fedi.db"), sqlite.Options{})
+//	if err != nil {
+//		return err
+//	}
+//	defer db.Close()
+//	st := db.Store()
+//
+//	// Persist the activity so that GET of its id works, and list it.
+//	err = st.Objects.Put(ctx, storage.Object{IRI: create.ID, Type: "Create", Owner: alice, Data: data})
+//	err = st.Collections.Add(ctx, alice+"/outbox", storage.Member{IRI: create.ID})
+//
+//	// One delivery per inbox; the object id orders a later Delete after it.
+//	err = st.Queue.Enqueue(ctx, storage.Delivery{Activity: create.ID, Inbox: inbox, Body: data, OrderingKey: note.ID})
+//
+//	// A worker.
+//	batch, err := st.Queue.Lease(ctx, 16, time.Minute)
+//	for _, d := range batch {
+//		if post(ctx, d) == nil {
+//			err = st.Queue.Ack(ctx, d.Receipt)
+//		}
+//	}
+package storage

@@ -1,0 +1,175 @@
+// Package dbutil holds the small encodings the storage adapters share:
+// receipts, cursors, times and limits.
+package dbutil
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fedi-go/fedi/storage"
+)
+
+// Receipt encodes a lease on delivery id: the delivery and the count of
+// leases it has had, which fences off a worker whose lease was taken over.
+func Receipt(id, lease int64) string {
+	return strconv.FormatInt(id, 10) + "." + strconv.FormatInt(lease, 10)
+}
+
+// ParseReceipt decodes a receipt made by Receipt.
+func ParseReceipt(pkg, receipt string) (id, lease int64, err error) {
+	a, b, ok := strings.Cut(receipt, ".")
+	if ok {
+		id, err = strconv.ParseInt(a, 10, 64)
+		if err == nil {
+			lease, err = strconv.ParseInt(b, 10, 64)
+		}
+	}
+	if !ok || err != nil || id <= 0 || lease <= 0 {
+		return 0, 0, fmt.Errorf("%s: malformed receipt %q: %w", pkg, receipt, storage.ErrInvalid)
+	}
+	return id, lease, nil
+}
+
+// ID formats a delivery id.
+func ID(id int64) string { return strconv.FormatInt(id, 10) }
+
+// ParseID parses a delivery id made by ID.
+func ParseID(pkg, s string) (int64, error) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fmt.Errorf("%s: malformed delivery id %q: %w", pkg, s, storage.ErrInvalid)
+	}
+	return id, nil
+}
+
+// Cursor encodes the position after which the next page of a collection
+// starts.
+func Cursor(seq int64) string { return strconv.FormatInt(seq, 10) }
+
+// ParseCursor decodes a Cursor; the empty cursor is the first page, which
+// starts below every position.
+func ParseCursor(pkg, c string) (int64, error) {
+	if c == "" {
+		return 1<<63 - 1, nil
+	}
+	seq, err := strconv.ParseInt(c, 10, 64)
+	if err != nil || seq <= 0 {
+		return 0, fmt.Errorf("%s: malformed cursor %q: %w", pkg, c, storage.ErrInvalid)
+	}
+	return seq, nil
+}
+
+// DeadCursor encodes the position of a dead letter in the list of dead
+// letters, which is ordered by the time it was given up on, then by id.
+func DeadCursor(gaveUp time.Time, id int64) string {
+	return strconv.FormatInt(gaveUp.UnixMicro(), 10) + "." + strconv.FormatInt(id, 10)
+}
+
+// ParseDeadCursor decodes a DeadCursor; the empty cursor starts at the
+// newest dead letter.
+func ParseDeadCursor(pkg, c string) (gaveUp time.Time, id int64, err error) {
+	if c == "" {
+		return time.UnixMicro(1<<63 - 1), 1<<63 - 1, nil
+	}
+	a, b, ok := strings.Cut(c, ".")
+	var us int64
+	if ok {
+		us, err = strconv.ParseInt(a, 10, 64)
+		if err == nil {
+			id, err = strconv.ParseInt(b, 10, 64)
+		}
+	}
+	if !ok || err != nil {
+		return time.Time{}, 0, fmt.Errorf("%s: malformed cursor %q: %w", pkg, c, storage.ErrInvalid)
+	}
+	return time.UnixMicro(us), id, nil
+}
+
+// Limit applies the page-size rules of storage.PageOptions.
+func Limit(n int) int {
+	switch {
+	case n <= 0:
+		return storage.DefaultPageLimit
+	case n > storage.MaxPageLimit:
+		return storage.MaxPageLimit
+	}
+	return n
+}
+
+// Now is the current time at the precision every adapter stores,
+// microseconds, without a monotonic reading, so that times compare equal
+// after a round trip.
+func Now() time.Time { return Micro(time.Now()) }
+
+// Micro truncates t to microseconds and drops its monotonic reading and
+// location, as a round trip through a database would.
+func Micro(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return time.UnixMicro(t.UnixMicro())
+}
+
+// FromMicro is the inverse of time.Time.UnixMicro that keeps 0 as the zero
+// time, which is how the SQLite adapter stores "never".
+func FromMicro(us int64) time.Time {
+	if us == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(us)
+}
+
+// ToMicro is time.Time.UnixMicro with the zero time stored as 0.
+func ToMicro(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+// CheckLease validates the arguments of Queue.Lease.
+func CheckLease(pkg string, n int, visibility time.Duration) error {
+	if n < 0 {
+		return fmt.Errorf("%s: lease: negative batch size %d: %w", pkg, n, storage.ErrInvalid)
+	}
+	if visibility <= 0 {
+		return fmt.Errorf("%s: lease: visibility timeout %v is not positive: %w", pkg, visibility, storage.ErrInvalid)
+	}
+	return nil
+}
+
+// CheckDelivery validates a delivery for Queue.Enqueue.
+func CheckDelivery(pkg string, d *storage.Delivery) error {
+	if err := storage.CheckIRI("activity", d.Activity); err != nil {
+		return fmt.Errorf("%s: enqueue: %w", pkg, err)
+	}
+	if err := storage.CheckIRI("inbox", d.Inbox); err != nil {
+		return fmt.Errorf("%s: enqueue: %w", pkg, err)
+	}
+	if d.OrderingKey != "" {
+		if err := storage.CheckIRI("ordering key", d.OrderingKey); err != nil {
+			return fmt.Errorf("%s: enqueue: %w", pkg, err)
+		}
+	}
+	if err := storage.CheckJSON("delivery body", d.Body); err != nil {
+		return fmt.Errorf("%s: enqueue %q: %w", pkg, d.Activity, err)
+	}
+	return nil
+}
+
+// maxError bounds the last error kept with a delivery: enough to diagnose,
+// too little for a hostile server's error page to bloat the queue.
+const maxError = 2048
+
+// CleanError makes an attempt's error text storable anywhere: valid UTF-8
+// without NUL, at most 2 KiB.
+func CleanError(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.ReplaceAll(s, "\x00", "")
+	if len(s) > maxError {
+		s = strings.ToValidUTF8(s[:maxError], "")
+	}
+	return s
+}

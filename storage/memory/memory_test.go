@@ -1,0 +1,13 @@
+package memory_test
+
+import (
+	"testing"
+
+	"github.com/fedi-go/fedi/storage"
+	"github.com/fedi-go/fedi/storage/memory"
+	"github.com/fedi-go/fedi/storage/storagetest"
+)
+
+func TestConformance(t *testing.T) {
+	storagetest.Run(t, func(*testing.T) storage.Store { return memory.New() })
+}

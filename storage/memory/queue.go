@@ -1,0 +1,379 @@
+package memory
+
+import (
+	"container/heap"
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/fedi-go/fedi/storage"
+	"github.com/fedi-go/fedi/storage/internal/dbutil"
+)
+
+// queue keeps the deliveries that may be leased in a heap ordered by the
+// time they become visible, so that a lease costs O(log n) however long
+// the queue is. A delivery held back by an earlier one with the same
+// inbox and ordering key waits in its chain, outside the heap, until it
+// reaches the chain's head.
+type queue struct {
+	mu     sync.Mutex
+	lastID int64
+	items  map[int64]*item
+	chains map[chainKey][]*item // live ordered deliveries, by id
+	due    dueHeap
+}
+
+type chainKey struct{ inbox, key string }
+
+type item struct {
+	d       storage.Delivery // ID, Receipt and LeaseExpires are filled in on the way out
+	id      int64
+	visible time.Time // when it may be leased: NotBefore, or when its lease ends
+	leases  int64     // leases so far; the current lease's fencing token
+	held    bool      // a lease is in force (it may have expired)
+	index   int       // position in due, or -1
+}
+
+func newQueue() *queue {
+	return &queue{items: make(map[int64]*item), chains: make(map[chainKey][]*item)}
+}
+
+func (it *item) chain() chainKey { return chainKey{it.d.Inbox, it.d.OrderingKey} }
+
+func (q *queue) Enqueue(ctx context.Context, ds ...storage.Delivery) error {
+	if err := done(ctx, "enqueue"); err != nil {
+		return err
+	}
+	for i := range ds {
+		if err := dbutil.CheckDelivery("memory", &ds[i]); err != nil {
+			return err
+		}
+	}
+	now := dbutil.Now()
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, d := range ds {
+		q.lastID++
+		nb := dbutil.Micro(d.NotBefore)
+		if nb.IsZero() {
+			nb = now
+		}
+		it := &item{
+			d: storage.Delivery{
+				Activity:    d.Activity,
+				Inbox:       d.Inbox,
+				Body:        clone(d.Body),
+				NotBefore:   nb,
+				OrderingKey: d.OrderingKey,
+				Enqueued:    now,
+			},
+			id:      q.lastID,
+			visible: nb,
+			index:   -1,
+		}
+		q.items[it.id] = it
+		if it.d.OrderingKey != "" {
+			ck := it.chain()
+			q.chains[ck] = append(q.chains[ck], it)
+			if len(q.chains[ck]) > 1 {
+				continue // held back by the chain's head
+			}
+		}
+		heap.Push(&q.due, it)
+	}
+	return nil
+}
+
+func (q *queue) Lease(ctx context.Context, n int, visibility time.Duration) ([]storage.Delivery, error) {
+	if err := done(ctx, "lease"); err != nil {
+		return nil, err
+	}
+	if err := dbutil.CheckLease("memory", n, visibility); err != nil {
+		return nil, err
+	}
+	now := dbutil.Now()
+	until := dbutil.Micro(now.Add(visibility))
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	out := []storage.Delivery{}
+	for len(out) < n && len(q.due) > 0 && !q.due[0].visible.After(now) {
+		it := q.due[0]
+		it.visible = until
+		it.leases++
+		it.held = true
+		heap.Fix(&q.due, 0)
+		d := it.d
+		d.Body = clone(d.Body)
+		d.ID = dbutil.ID(it.id)
+		d.Receipt = dbutil.Receipt(it.id, it.leases)
+		d.LeaseExpires = until
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// leased finds the delivery a receipt names and checks that the receipt's
+// lease is still the one in force.
+func (q *queue) leased(op, receipt string) (*item, error) {
+	id, lease, err := dbutil.ParseReceipt("memory", receipt)
+	if err != nil {
+		return nil, err
+	}
+	it := q.items[id]
+	if it == nil || !it.d.GaveUp.IsZero() {
+		return nil, fmt.Errorf("memory: %s %s: %w", op, receipt, storage.ErrNotFound)
+	}
+	if it.leases != lease || !it.held {
+		return nil, fmt.Errorf("memory: %s %s: lease lost: %w", op, receipt, storage.ErrConflict)
+	}
+	return it, nil
+}
+
+// unchain takes it out of its ordering chain and lets the next delivery of
+// the chain into the heap.
+func (q *queue) unchain(it *item) {
+	if it.d.OrderingKey == "" {
+		return
+	}
+	ck := it.chain()
+	c := q.chains[ck]
+	i := slices.Index(c, it)
+	if i < 0 {
+		return
+	}
+	c = slices.Delete(c, i, i+1)
+	if len(c) == 0 {
+		delete(q.chains, ck)
+		return
+	}
+	q.chains[ck] = c
+	if i == 0 && c[0].index < 0 {
+		heap.Push(&q.due, c[0])
+	}
+}
+
+func (q *queue) Ack(ctx context.Context, receipt string) error {
+	if err := done(ctx, "ack"); err != nil {
+		return err
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	it, err := q.leased("ack", receipt)
+	if err != nil {
+		return err
+	}
+	if it.index >= 0 {
+		heap.Remove(&q.due, it.index)
+	}
+	delete(q.items, it.id)
+	q.unchain(it)
+	return nil
+}
+
+func (q *queue) Retry(ctx context.Context, receipt string, at time.Time, lastErr string) error {
+	if err := done(ctx, "retry"); err != nil {
+		return err
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	it, err := q.leased("retry", receipt)
+	if err != nil {
+		return err
+	}
+	it.held = false
+	it.d.Attempts++
+	it.d.LastError = dbutil.CleanError(lastErr)
+	it.d.NotBefore = dbutil.Micro(at)
+	it.visible = it.d.NotBefore
+	if it.index >= 0 {
+		heap.Fix(&q.due, it.index)
+	}
+	return nil
+}
+
+func (q *queue) GiveUp(ctx context.Context, receipt string, lastErr string) error {
+	if err := done(ctx, "give up"); err != nil {
+		return err
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	it, err := q.leased("give up", receipt)
+	if err != nil {
+		return err
+	}
+	it.held = false
+	it.d.Attempts++
+	it.d.LastError = dbutil.CleanError(lastErr)
+	it.d.GaveUp = dbutil.Now()
+	if it.index >= 0 {
+		heap.Remove(&q.due, it.index)
+	}
+	q.unchain(it)
+	return nil
+}
+
+func (q *queue) Stats(ctx context.Context) (storage.QueueStats, error) {
+	if err := done(ctx, "stats"); err != nil {
+		return storage.QueueStats{}, err
+	}
+	now := dbutil.Now()
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var (
+		st     storage.QueueStats
+		oldest time.Time
+	)
+	for _, it := range q.items {
+		switch {
+		case !it.d.GaveUp.IsZero():
+			st.Dead++
+			continue
+		case it.held && it.visible.After(now):
+			st.Leased++
+		case it.visible.After(now):
+			st.Scheduled++
+		default:
+			st.Ready++
+		}
+		if oldest.IsZero() || it.d.Enqueued.Before(oldest) {
+			oldest = it.d.Enqueued
+		}
+	}
+	if !oldest.IsZero() {
+		st.OldestAge = now.Sub(oldest)
+	}
+	return st, nil
+}
+
+// Dead, Requeue and Discard implement storage.DeadLetters.
+
+func (q *queue) Dead(ctx context.Context, cursor string, limit int) ([]storage.Delivery, string, error) {
+	if err := done(ctx, "dead letters"); err != nil {
+		return nil, "", err
+	}
+	at, id, err := dbutil.ParseDeadCursor("memory", cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	limit = dbutil.Limit(limit)
+	q.mu.Lock()
+	var dead []*item
+	for _, it := range q.items {
+		if g := it.d.GaveUp; !g.IsZero() && (g.Before(at) || g.Equal(at) && it.id < id) {
+			dead = append(dead, it)
+		}
+	}
+	sort.Slice(dead, func(i, j int) bool {
+		a, b := dead[i], dead[j]
+		if !a.d.GaveUp.Equal(b.d.GaveUp) {
+			return a.d.GaveUp.After(b.d.GaveUp)
+		}
+		return a.id > b.id
+	})
+	next := ""
+	if len(dead) > limit {
+		dead = dead[:limit]
+		last := dead[limit-1]
+		next = dbutil.DeadCursor(last.d.GaveUp, last.id)
+	}
+	out := make([]storage.Delivery, len(dead))
+	for i, it := range dead {
+		out[i] = it.d
+		out[i].Body = clone(it.d.Body)
+		out[i].ID = dbutil.ID(it.id)
+	}
+	q.mu.Unlock()
+	return out, next, nil
+}
+
+// deadItem finds the dead letter id.
+func (q *queue) deadItem(op, id string) (*item, error) {
+	n, err := dbutil.ParseID("memory", id)
+	if err != nil {
+		return nil, err
+	}
+	it := q.items[n]
+	if it == nil || it.d.GaveUp.IsZero() {
+		return nil, fmt.Errorf("memory: %s %s: no such dead letter: %w", op, id, storage.ErrNotFound)
+	}
+	return it, nil
+}
+
+func (q *queue) Requeue(ctx context.Context, id string, at time.Time) error {
+	if err := done(ctx, "requeue"); err != nil {
+		return err
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	it, err := q.deadItem("requeue", id)
+	if err != nil {
+		return err
+	}
+	it.d.GaveUp = time.Time{}
+	it.d.NotBefore = dbutil.Micro(at)
+	it.visible = it.d.NotBefore
+	if it.d.OrderingKey == "" {
+		heap.Push(&q.due, it)
+		return nil
+	}
+	// Back into its chain, in id order. If it becomes the head, the old
+	// head waits behind it again; a worker that holds it may still ack it.
+	ck := it.chain()
+	c := q.chains[ck]
+	i := sort.Search(len(c), func(i int) bool { return c[i].id > it.id })
+	c = slices.Insert(c, i, it)
+	q.chains[ck] = c
+	if i == 0 {
+		if len(c) > 1 && c[1].index >= 0 {
+			heap.Remove(&q.due, c[1].index)
+		}
+		heap.Push(&q.due, it)
+	}
+	return nil
+}
+
+func (q *queue) Discard(ctx context.Context, id string) error {
+	if err := done(ctx, "discard"); err != nil {
+		return err
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	it, err := q.deadItem("discard", id)
+	if err != nil {
+		return err
+	}
+	delete(q.items, it.id)
+	return nil
+}
+
+// dueHeap orders deliveries by visibility, then by id.
+type dueHeap []*item
+
+func (h dueHeap) Len() int { return len(h) }
+func (h dueHeap) Less(i, j int) bool {
+	if !h[i].visible.Equal(h[j].visible) {
+		return h[i].visible.Before(h[j].visible)
+	}
+	return h[i].id < h[j].id
+}
+func (h dueHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index = i
+	h[j].index = j
+}
+func (h *dueHeap) Push(x any) {
+	it := x.(*item)
+	it.index = len(*h)
+	*h = append(*h, it)
+}
+func (h *dueHeap) Pop() any {
+	old := *h
+	it := old[len(old)-1]
+	old[len(old)-1] = nil
+	it.index = -1
+	*h = old[:len(old)-1]
+	return it
+}

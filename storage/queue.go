@@ -1,0 +1,123 @@
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Delivery is one activity to POST to one inbox.
+type Delivery struct {
+	// ID identifies the delivery in its queue. The store sets it.
+	ID string
+	// Activity is the IRI of the activity delivered.
+	Activity string
+	// Inbox is the IRI of the inbox (or shared inbox) to POST to.
+	Inbox string
+	// Body is the activity document to POST. The worker signs it afresh
+	// for every attempt.
+	Body json.RawMessage
+	// NotBefore is the earliest time the delivery may be attempted: when
+	// it was enqueued unless the caller asked for later, then the time the
+	// last Retry asked for.
+	NotBefore time.Time
+	// OrderingKey, when set, orders the deliveries to the same Inbox that
+	// share it: one is leased only after every delivery enqueued before it
+	// with the same Inbox and OrderingKey has been acked or given up on.
+	// The outbox uses the object's id, so that a Delete or Update of an
+	// object never reaches an inbox before its Create.
+	OrderingKey string
+	// Attempts counts the failed attempts recorded by Retry and GiveUp.
+	Attempts int
+	// LastError is the error the last failed attempt recorded.
+	LastError string
+	// Enqueued is when the delivery was enqueued. The store sets it.
+	Enqueued time.Time
+	// Receipt identifies the lease a worker holds on the delivery, for
+	// Ack, Retry and GiveUp. Lease sets it; it is empty otherwise.
+	Receipt string
+	// LeaseExpires is when the lease ends and the delivery becomes
+	// available to other workers. Lease sets it.
+	LeaseExpires time.Time
+	// GaveUp is when the delivery was given up on and kept as a dead
+	// letter; zero while it is live.
+	GaveUp time.Time
+}
+
+// QueueStats describes the health of a queue at one moment.
+type QueueStats struct {
+	// Ready counts deliveries that may be leased now (or as soon as the
+	// deliveries ordered before them are done).
+	Ready int64
+	// Scheduled counts deliveries waiting for their NotBefore time, such
+	// as retries in backoff.
+	Scheduled int64
+	// Leased counts deliveries held by a worker whose lease has not
+	// expired.
+	Leased int64
+	// Dead counts deliveries given up on.
+	Dead int64
+	// OldestAge is how long ago the oldest live (not dead) delivery was
+	// enqueued; zero when there is none.
+	OldestAge time.Duration
+}
+
+// Queue is the persistent delivery queue. Any number of workers, in any
+// number of processes where the adapter allows, share it.
+// Implementations are safe for concurrent use.
+//
+// A worker leases a batch for a visibility timeout, attempts each
+// delivery, and then acks it, schedules a retry, or gives up on it. A
+// lease that expires, because its worker crashed or stalled, makes the
+// delivery available again, so every delivery is attempted at least once
+// until acked or given up on. A worker whose lease expired and was taken
+// over learns it from ErrConflict when it acks; the receiving inbox
+// deduplicates by activity id, which makes the rare second POST
+// harmless.
+type Queue interface {
+	// Enqueue adds the deliveries, all of them or none. ID, Enqueued,
+	// Receipt, LeaseExpires and GaveUp are ignored, as are Attempts and
+	// LastError; a zero NotBefore means now.
+	Enqueue(ctx context.Context, ds ...Delivery) error
+
+	// Lease leases up to n deliveries that are due, oldest due first, for
+	// the visibility timeout. It returns an empty slice when nothing is
+	// due. No two unexpired leases ever cover the same delivery.
+	Lease(ctx context.Context, n int, visibility time.Duration) ([]Delivery, error)
+
+	// Ack removes a delivered delivery. It fails with ErrConflict when the
+	// lease expired and another worker leased the delivery since, and with
+	// ErrNotFound when the delivery is gone.
+	Ack(ctx context.Context, receipt string) error
+
+	// Retry ends the lease, records a failed attempt and lastErr, and
+	// makes the delivery due again at the given time. It fails like Ack.
+	Retry(ctx context.Context, receipt string, at time.Time, lastErr string) error
+
+	// GiveUp ends the lease, records a failed attempt and lastErr, and
+	// keeps the delivery as a dead letter for inspection: it is never
+	// leased again, and no longer holds back the deliveries ordered after
+	// it. It fails like Ack.
+	GiveUp(ctx context.Context, receipt string, lastErr string) error
+
+	// Stats counts the deliveries by state. It may scan the queue, so call
+	// it for monitoring, not per delivery.
+	Stats(ctx context.Context) (QueueStats, error)
+}
+
+// DeadLetters is implemented by a Queue that lets an operator inspect the
+// deliveries it gave up on. Callers discover it by type assertion.
+type DeadLetters interface {
+	// Dead returns up to limit dead letters, the most recently given up
+	// first, starting after cursor (empty for the first page), and the
+	// cursor of the next page, empty after the last.
+	Dead(ctx context.Context, cursor string, limit int) ([]Delivery, string, error)
+
+	// Requeue makes the dead letter id live again, due at the given time,
+	// keeping its attempts and last error. It fails with ErrNotFound when
+	// id is not a dead letter.
+	Requeue(ctx context.Context, id string, at time.Time) error
+
+	// Discard deletes the dead letter id, or fails with ErrNotFound.
+	Discard(ctx context.Context, id string) error
+}

@@ -1,0 +1,142 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/fedi-go/fedi/storage"
+	"github.com/fedi-go/fedi/storage/internal/dbutil"
+)
+
+type collections struct{ db *DB }
+
+func (s *collections) Add(ctx context.Context, coll string, m storage.Member) error {
+	if err := ctx.Err(); err != nil {
+		return wrap("add member", err)
+	}
+	if err := storage.CheckMember(coll, m); err != nil {
+		return wrap("add member", err)
+	}
+	err := s.db.inTx(ctx, func(tx *sql.Tx) error {
+		var (
+			state    storage.State
+			activity string
+		)
+		err := tx.QueryRowContext(ctx, `SELECT state, activity FROM fedi_members WHERE collection = ? AND member = ?`, coll, m.IRI).
+			Scan(&state, &activity)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return err
+		case state == m.State:
+			if m.Activity == "" {
+				return nil
+			}
+			_, err := tx.ExecContext(ctx, `UPDATE fedi_members SET activity = ? WHERE collection = ? AND member = ?`, m.Activity, coll, m.IRI)
+			return err
+		default:
+			// A change of state takes a new position: delete and insert
+			// again, in this transaction, to draw a fresh seq.
+			if m.Activity == "" {
+				m.Activity = activity
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM fedi_members WHERE collection = ? AND member = ?`, coll, m.IRI); err != nil {
+				return err
+			}
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO fedi_members (collection, member, state, activity, added) VALUES (?, ?, ?, ?, ?)`,
+			coll, m.IRI, m.State, m.Activity, nowMicro())
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: add %q to %q: %w", m.IRI, coll, err)
+	}
+	return nil
+}
+
+func (s *collections) Remove(ctx context.Context, coll, member string) error {
+	res, err := s.db.w.ExecContext(ctx, `DELETE FROM fedi_members WHERE collection = ? AND member = ?`, coll, member)
+	if err != nil {
+		return fmt.Errorf("sqlite: remove %q from %q: %w", member, coll, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return err
+	}
+	return fmt.Errorf("sqlite: remove %q from %q: %w", member, coll, storage.ErrNotFound)
+}
+
+func (s *collections) Contains(ctx context.Context, coll, member string) (storage.Member, error) {
+	m := storage.Member{IRI: member}
+	var added int64
+	err := s.db.r.QueryRowContext(ctx, `SELECT state, activity, added FROM fedi_members WHERE collection = ? AND member = ?`, coll, member).
+		Scan(&m.State, &m.Activity, &added)
+	if errors.Is(err, sql.ErrNoRows) {
+		return storage.Member{}, fmt.Errorf("sqlite: %q in %q: %w", member, coll, storage.ErrNotFound)
+	}
+	if err != nil {
+		return storage.Member{}, fmt.Errorf("sqlite: %q in %q: %w", member, coll, err)
+	}
+	m.Added = dbutil.FromMicro(added)
+	return m, nil
+}
+
+func checkState(op string, st storage.State) error {
+	if st != storage.Accepted && st != storage.Pending {
+		return fmt.Errorf("sqlite: %s: unknown state %d: %w", op, st, storage.ErrInvalid)
+	}
+	return nil
+}
+
+func (s *collections) Count(ctx context.Context, coll string, state storage.State) (int, error) {
+	if err := checkState("count", state); err != nil {
+		return 0, err
+	}
+	var n int
+	err := s.db.r.QueryRowContext(ctx, `SELECT count(*) FROM fedi_members WHERE collection = ? AND state = ?`, coll, state).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: count %q: %w", coll, err)
+	}
+	return n, nil
+}
+
+func (s *collections) Page(ctx context.Context, coll string, opts storage.PageOptions) (storage.Page, error) {
+	if err := checkState("page", opts.State); err != nil {
+		return storage.Page{}, err
+	}
+	before, err := dbutil.ParseCursor("sqlite", opts.Cursor)
+	if err != nil {
+		return storage.Page{}, err
+	}
+	limit := dbutil.Limit(opts.Limit)
+	rows, err := s.db.r.QueryContext(ctx, `
+		SELECT seq, member, activity, added FROM fedi_members
+		WHERE collection = ? AND state = ? AND seq < ?
+		ORDER BY seq DESC LIMIT ?`, coll, opts.State, before, limit+1)
+	if err != nil {
+		return storage.Page{}, fmt.Errorf("sqlite: page %q: %w", coll, err)
+	}
+	defer rows.Close()
+	var (
+		p    storage.Page
+		last int64
+	)
+	for rows.Next() {
+		if len(p.Members) == limit {
+			p.Next = dbutil.Cursor(last)
+			break
+		}
+		m := storage.Member{State: opts.State}
+		var added int64
+		if err := rows.Scan(&last, &m.IRI, &m.Activity, &added); err != nil {
+			return storage.Page{}, fmt.Errorf("sqlite: page %q: %w", coll, err)
+		}
+		m.Added = dbutil.FromMicro(added)
+		p.Members = append(p.Members, m)
+	}
+	if err := rows.Err(); err != nil {
+		return storage.Page{}, fmt.Errorf("sqlite: page %q: %w", coll, err)
+	}
+	return p, nil
+}

@@ -1,0 +1,38 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/fedi-go/fedi/storage"
+)
+
+type dedupe struct{ db *DB }
+
+func (s *dedupe) Record(ctx context.Context, activity, recipient string) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, wrap("record", err)
+	}
+	if err := storage.CheckIRI("activity", activity); err != nil {
+		return false, wrap("record", err)
+	}
+	if err := storage.CheckIRI("recipient", recipient); err != nil {
+		return false, wrap("record", err)
+	}
+	res, err := s.db.w.ExecContext(ctx, `INSERT INTO fedi_seen (activity, recipient, seen) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+		activity, recipient, nowMicro())
+	if err != nil {
+		return false, fmt.Errorf("sqlite: record %q for %q: %w", activity, recipient, err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+func (s *dedupe) Prune(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.db.w.ExecContext(ctx, `DELETE FROM fedi_seen WHERE seen < ?`, before.UnixMicro())
+	if err != nil {
+		return 0, wrap("prune", err)
+	}
+	return res.RowsAffected()
+}

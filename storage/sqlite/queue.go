@@ -1,0 +1,292 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/fedi-go/fedi/storage"
+	"github.com/fedi-go/fedi/storage/internal/dbutil"
+)
+
+type queue struct{ db *DB }
+
+func (q *queue) Enqueue(ctx context.Context, ds ...storage.Delivery) error {
+	if err := ctx.Err(); err != nil {
+		return wrap("enqueue", err)
+	}
+	for i := range ds {
+		if err := dbutil.CheckDelivery("sqlite", &ds[i]); err != nil {
+			return err
+		}
+	}
+	if len(ds) == 0 {
+		return nil
+	}
+	now := nowMicro()
+	err := q.db.inTx(ctx, func(tx *sql.Tx) error {
+		st, err := tx.PrepareContext(ctx, `
+			INSERT INTO fedi_deliveries (activity, inbox, body, ordering_key, not_before, visible, enqueued)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for _, d := range ds {
+			nb := dbutil.ToMicro(d.NotBefore)
+			if nb == 0 {
+				nb = now
+			}
+			if _, err := st.ExecContext(ctx, d.Activity, d.Inbox, []byte(d.Body), d.OrderingKey, nb, nb, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return wrap("enqueue", err)
+}
+
+// leaseSQL leases the due deliveries that no earlier live delivery with
+// the same inbox and ordering key holds back, oldest due first. The write
+// lock serialises it with every other writer, so no two leases overlap.
+const leaseSQL = `
+UPDATE fedi_deliveries SET visible = ?1, lease_until = ?1, leases = leases + 1
+WHERE id IN (
+	SELECT d.id FROM fedi_deliveries d
+	WHERE d.gave_up = 0 AND d.visible <= ?2
+	  AND (d.ordering_key = '' OR NOT EXISTS (
+		SELECT 1 FROM fedi_deliveries e
+		WHERE e.inbox = d.inbox AND e.ordering_key = d.ordering_key AND e.gave_up = 0 AND e.ordering_key <> '' AND e.id < d.id))
+	ORDER BY d.visible, d.id
+	LIMIT ?3)
+RETURNING id, leases, activity, inbox, body, ordering_key, not_before, attempts, last_error, enqueued`
+
+func (q *queue) Lease(ctx context.Context, n int, visibility time.Duration) ([]storage.Delivery, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, wrap("lease", err)
+	}
+	if err := dbutil.CheckLease("sqlite", n, visibility); err != nil {
+		return nil, err
+	}
+	out := []storage.Delivery{}
+	if n == 0 {
+		return out, nil
+	}
+	now := dbutil.Now()
+	until := dbutil.Micro(now.Add(visibility))
+	type row struct {
+		storage.Delivery
+		id, leases, notBefore int64
+	}
+	var rs []row
+	err := q.db.inTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, leaseSQL, until.UnixMicro(), now.UnixMicro(), n)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				r        row
+				body     []byte
+				enqueued int64
+			)
+			if err := rows.Scan(&r.id, &r.leases, &r.Activity, &r.Inbox, &body, &r.OrderingKey, &r.notBefore, &r.Attempts, &r.LastError, &enqueued); err != nil {
+				return err
+			}
+			r.Body = body
+			r.NotBefore = dbutil.FromMicro(r.notBefore)
+			r.Enqueued = dbutil.FromMicro(enqueued)
+			rs = append(rs, r)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, wrap("lease", err)
+	}
+	sort.Slice(rs, func(i, j int) bool {
+		if rs[i].notBefore != rs[j].notBefore {
+			return rs[i].notBefore < rs[j].notBefore
+		}
+		return rs[i].id < rs[j].id
+	})
+	for _, r := range rs {
+		d := r.Delivery
+		d.ID = dbutil.ID(r.id)
+		d.Receipt = dbutil.Receipt(r.id, r.leases)
+		d.LeaseExpires = until
+		if err := storage.CheckStored("delivery", d.Activity, d.Body); err != nil {
+			q.deadLetterCorrupt(ctx, d, err)
+			continue
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// deadLetterCorrupt gives up on a delivery whose body no longer parses:
+// returning an error from Lease would leave it at the head of the queue,
+// failing every lease after this one. It is kept, and logged, for an
+// operator to inspect.
+func (q *queue) deadLetterCorrupt(ctx context.Context, d storage.Delivery, cause error) {
+	err := q.GiveUp(ctx, d.Receipt, cause.Error())
+	q.db.log.Error("sqlite: dead-lettered a corrupt delivery", "id", d.ID, "activity", d.Activity, "inbox", d.Inbox, "err", cause, "give_up_err", err)
+}
+
+// settle ends the lease named by receipt with the statement stmt, whose
+// last two parameters are the id and the lease count. It reports a lease
+// that is gone or taken over with the matching sentinel.
+func (q *queue) settle(ctx context.Context, op, receipt, stmt string, args ...any) error {
+	if err := ctx.Err(); err != nil {
+		return wrap(op, err)
+	}
+	id, lease, err := dbutil.ParseReceipt("sqlite", receipt)
+	if err != nil {
+		return err
+	}
+	res, err := q.db.w.ExecContext(ctx, stmt, append(args, id, lease)...)
+	if err != nil {
+		return fmt.Errorf("sqlite: %s %s: %w", op, receipt, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return err
+	}
+	var gaveUp int64
+	err = q.db.w.QueryRowContext(ctx, `SELECT gave_up FROM fedi_deliveries WHERE id = ?`, id).Scan(&gaveUp)
+	switch {
+	case errors.Is(err, sql.ErrNoRows), err == nil && gaveUp != 0:
+		return fmt.Errorf("sqlite: %s %s: %w", op, receipt, storage.ErrNotFound)
+	case err != nil:
+		return fmt.Errorf("sqlite: %s %s: %w", op, receipt, err)
+	}
+	return fmt.Errorf("sqlite: %s %s: lease lost: %w", op, receipt, storage.ErrConflict)
+}
+
+// held matches the delivery and lease of a receipt whose lease is still in
+// force: not ended by Retry, not taken over by a later lease.
+const held = ` WHERE id = ? AND leases = ? AND lease_until <> 0 AND gave_up = 0`
+
+func (q *queue) Ack(ctx context.Context, receipt string) error {
+	return q.settle(ctx, "ack", receipt, `DELETE FROM fedi_deliveries`+held)
+}
+
+func (q *queue) Retry(ctx context.Context, receipt string, at time.Time, lastErr string) error {
+	at = dbutil.Micro(at)
+	return q.settle(ctx, "retry", receipt, `
+		UPDATE fedi_deliveries SET not_before = ?1, visible = ?1, lease_until = 0, attempts = attempts + 1, last_error = ?2`+
+		` WHERE id = ?3 AND leases = ?4 AND lease_until <> 0 AND gave_up = 0`,
+		at.UnixMicro(), dbutil.CleanError(lastErr))
+}
+
+func (q *queue) GiveUp(ctx context.Context, receipt string, lastErr string) error {
+	return q.settle(ctx, "give up", receipt, `
+		UPDATE fedi_deliveries SET gave_up = ?, lease_until = 0, attempts = attempts + 1, last_error = ?`+held,
+		nowMicro(), dbutil.CleanError(lastErr))
+}
+
+func (q *queue) Stats(ctx context.Context) (storage.QueueStats, error) {
+	now := nowMicro()
+	var (
+		st     storage.QueueStats
+		oldest sql.NullInt64
+	)
+	err := q.db.r.QueryRowContext(ctx, `
+		SELECT
+			count(*) FILTER (WHERE gave_up = 0 AND visible <= ?1),
+			count(*) FILTER (WHERE gave_up = 0 AND visible > ?1 AND lease_until <= ?1),
+			count(*) FILTER (WHERE gave_up = 0 AND lease_until > ?1),
+			count(*) FILTER (WHERE gave_up <> 0),
+			min(enqueued) FILTER (WHERE gave_up = 0)
+		FROM fedi_deliveries`, now).Scan(&st.Ready, &st.Scheduled, &st.Leased, &st.Dead, &oldest)
+	if err != nil {
+		return storage.QueueStats{}, wrap("stats", err)
+	}
+	if oldest.Valid {
+		st.OldestAge = time.Duration(now-oldest.Int64) * time.Microsecond
+	}
+	return st, nil
+}
+
+// Dead, Requeue and Discard implement storage.DeadLetters.
+
+func (q *queue) Dead(ctx context.Context, cursor string, limit int) ([]storage.Delivery, string, error) {
+	at, id, err := dbutil.ParseDeadCursor("sqlite", cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	limit = dbutil.Limit(limit)
+	rows, err := q.db.r.QueryContext(ctx, `
+		SELECT id, activity, inbox, body, ordering_key, not_before, attempts, last_error, enqueued, gave_up
+		FROM fedi_deliveries
+		WHERE gave_up <> 0 AND (gave_up, id) < (?, ?)
+		ORDER BY gave_up DESC, id DESC LIMIT ?`, at.UnixMicro(), id, limit+1)
+	if err != nil {
+		return nil, "", wrap("dead letters", err)
+	}
+	defer rows.Close()
+	var (
+		out  []storage.Delivery
+		next string
+		last struct{ id, gaveUp int64 }
+	)
+	for rows.Next() {
+		if len(out) == limit {
+			next = dbutil.DeadCursor(dbutil.FromMicro(last.gaveUp), last.id)
+			break
+		}
+		var (
+			d                           storage.Delivery
+			body                        []byte
+			notBefore, enqueued, gaveUp int64
+			n                           int64
+		)
+		if err := rows.Scan(&n, &d.Activity, &d.Inbox, &body, &d.OrderingKey, &notBefore, &d.Attempts, &d.LastError, &enqueued, &gaveUp); err != nil {
+			return nil, "", wrap("dead letters", err)
+		}
+		d.ID = dbutil.ID(n)
+		if storage.CheckStored("delivery", d.Activity, body) == nil {
+			d.Body = body // a corrupt body is left out; LastError says why it died
+		}
+		d.NotBefore, d.Enqueued, d.GaveUp = dbutil.FromMicro(notBefore), dbutil.FromMicro(enqueued), dbutil.FromMicro(gaveUp)
+		last.id, last.gaveUp = n, gaveUp
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", wrap("dead letters", err)
+	}
+	return out, next, nil
+}
+
+func (q *queue) Requeue(ctx context.Context, id string, at time.Time) error {
+	n, err := dbutil.ParseID("sqlite", id)
+	if err != nil {
+		return err
+	}
+	at = dbutil.Micro(at)
+	res, err := q.db.w.ExecContext(ctx, `
+		UPDATE fedi_deliveries SET gave_up = 0, not_before = ?1, visible = ?1, lease_until = 0
+		WHERE id = ?2 AND gave_up <> 0`, at.UnixMicro(), n)
+	return q.deadChanged("requeue", id, res, err)
+}
+
+func (q *queue) Discard(ctx context.Context, id string) error {
+	n, err := dbutil.ParseID("sqlite", id)
+	if err != nil {
+		return err
+	}
+	res, err := q.db.w.ExecContext(ctx, `DELETE FROM fedi_deliveries WHERE id = ? AND gave_up <> 0`, n)
+	return q.deadChanged("discard", id, res, err)
+}
+
+func (q *queue) deadChanged(op, id string, res sql.Result, err error) error {
+	if err != nil {
+		return fmt.Errorf("sqlite: %s %s: %w", op, id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return err
+	}
+	return fmt.Errorf("sqlite: %s %s: no such dead letter: %w", op, id, storage.ErrNotFound)
+}

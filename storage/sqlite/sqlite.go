@@ -1,0 +1,209 @@
+// Package sqlite is the embedded storage adapter, and fedi's default: one
+// file, no server, no configuration. It uses modernc.org/sqlite, a pure Go
+// SQLite, so it needs no cgo.
+//
+//	db, err := sqlite.Open(ctx, filepath.Join(dataDir, "fedi.db"), sqlite.Options{})
+//	if err != nil {
+//		return err
+//	}
+//	defer db.Close()
+//	st := db.Store() // a storage.Store with every field set
+//
+// The database runs in WAL mode, so readers never wait for the writer.
+// Open applies the embedded schema migrations in one transaction, so a
+// new file is ready to use and an old one is brought up to date; opening
+// the same file from several processes at once is safe. Within a process
+// all writes go through one connection, which is how SQLite wants to be
+// written to, and reads use a pool of connections of their own. Several
+// processes may share the file, as the queue's crash tests do; they wait
+// for each other's write locks up to Options.BusyTimeout, then fail with
+// an error that says the database is locked.
+//
+// Every change that touches more than one row runs in one transaction,
+// so a crash, a full disk or a lost lock leaves no half-written state.
+// Commits use synchronous=NORMAL: a process crash loses nothing that was
+// committed, a power cut may lose the last moments of commits. Keys are
+// stored as PEM in the file: protect it as you would the keys.
+//
+// For more than one machine, use storage/postgres.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/fedi-go/fedi/storage"
+	"github.com/fedi-go/fedi/storage/internal/dbutil"
+)
+
+// Defaults of Options.
+const (
+	DefaultBusyTimeout = 5 * time.Second
+	DefaultReaders     = 4
+)
+
+// Options configures Open. The zero value is ready to use.
+type Options struct {
+	// BusyTimeout is how long a write waits for another process's write
+	// lock before it fails: 0 means DefaultBusyTimeout.
+	BusyTimeout time.Duration
+	// Readers is the number of read connections: 0 means the larger of
+	// DefaultReaders and GOMAXPROCS.
+	Readers int
+	// Logger receives what the store reports on its own, such as a
+	// corrupt delivery it dead-lettered; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// DB is an open SQLite database. It is safe for concurrent use.
+type DB struct {
+	path string
+	w    *sql.DB // one connection: SQLite has one writer at a time
+	r    *sql.DB // a pool of read-only connections
+	log  *slog.Logger
+}
+
+// Open opens the database file at path, creating it and its directory
+// when they do not exist, and applies the schema migrations. It fails
+// with a clear error when the file cannot be written: read-only, locked
+// by another process for longer than the busy timeout, or on a full disk.
+func Open(ctx context.Context, path string, opts Options) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("sqlite: open: empty path")
+	}
+	if opts.BusyTimeout < 0 {
+		return nil, fmt.Errorf("sqlite: open: negative busy timeout %v", opts.BusyTimeout)
+	}
+	if opts.Readers < 0 {
+		return nil, fmt.Errorf("sqlite: open: negative reader count %d", opts.Readers)
+	}
+	if opts.BusyTimeout == 0 {
+		opts.BusyTimeout = DefaultBusyTimeout
+	}
+	if opts.Readers == 0 {
+		opts.Readers = max(DefaultReaders, runtime.GOMAXPROCS(0))
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	// SQLite would quietly open a file it may not write read-only, and
+	// fail only at the first write; ask the system first, so that the
+	// error comes now and says why.
+	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: the database file must be writable: %w", path, err)
+	}
+	f.Close()
+
+	db := &DB{path: abs, log: opts.Logger}
+	db.w, err = sql.Open("sqlite", dsn(abs, opts.BusyTimeout, false))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	db.w.SetMaxOpenConns(1)
+	db.w.SetMaxIdleConns(1)
+	db.w.SetConnMaxIdleTime(0)
+	db.w.SetConnMaxLifetime(0)
+	db.r, err = sql.Open("sqlite", dsn(abs, opts.BusyTimeout, true))
+	if err != nil {
+		db.w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	db.r.SetMaxOpenConns(opts.Readers)
+	db.r.SetMaxIdleConns(opts.Readers)
+
+	n, err := migrate(ctx, db.w)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: open %s: migrate: %w", path, err)
+	}
+	if n > 0 {
+		db.log.Info("sqlite: schema migrated", "path", abs, "migrations", n)
+	}
+	return db, nil
+}
+
+// dsn builds the connection string. The pragmas run on every new
+// connection: WAL so that reads and the write proceed together, a busy
+// timeout so that processes sharing the file wait for each other's locks,
+// foreign keys for the actor keys, and BEGIN IMMEDIATE so that a write
+// transaction takes the lock when it begins rather than failing halfway
+// when it upgrades.
+func dsn(path string, busy time.Duration, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout("+strconv.FormatInt(busy.Milliseconds(), 10)+")")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	} else {
+		q.Set("_txlock", "immediate")
+	}
+	u := url.URL{Scheme: "file", Path: path, RawQuery: q.Encode()}
+	return u.String()
+}
+
+// Store returns the storage.Store backed by db, with every field set. Its
+// Keys is a storage.KeyStore and its Queue a storage.DeadLetters.
+func (db *DB) Store() storage.Store {
+	return storage.Store{
+		Objects:     &objects{db},
+		Collections: &collections{db},
+		Dedupe:      &dedupe{db},
+		Keys:        &keys{db},
+		Queue:       &queue{db},
+		Actors:      &actors{db},
+	}
+}
+
+// Path returns the absolute path of the database file.
+func (db *DB) Path() string { return db.path }
+
+// Close closes the database.
+func (db *DB) Close() error {
+	return errors.Join(db.r.Close(), db.w.Close())
+}
+
+// inTx runs fn in a write transaction and commits it, or rolls it back
+// when fn fails.
+func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+func nowMicro() int64 { return dbutil.Now().UnixMicro() }
+
+// wrap prefixes an error with the operation, leaving storage sentinels and
+// context errors reachable through errors.Is.
+func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("sqlite: %s: %w", op, err)
+}

@@ -1,0 +1,106 @@
+package storage
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"unicode/utf8"
+)
+
+// Sentinel errors. Adapters wrap them with the operation and the IRI, so
+// test them with errors.Is.
+var (
+	// ErrNotFound reports that nothing is stored under the given key.
+	ErrNotFound = errors.New("storage: not found")
+	// ErrConflict reports a write that contradicts what is stored: an
+	// object owned by someone else or already tombstoned, a key id that
+	// belongs to another actor, or a delivery whose lease another worker
+	// now holds.
+	ErrConflict = errors.New("storage: conflict")
+	// ErrInvalid reports an argument no store accepts: an empty or
+	// malformed IRI, a document that is not JSON, a malformed receipt or
+	// cursor.
+	ErrInvalid = errors.New("storage: invalid argument")
+)
+
+// CorruptError reports a stored row that cannot be read back, for
+// instance a document that is no longer valid JSON. It names the row so
+// that an operator can find and repair it; the rest of the store keeps
+// working.
+type CorruptError struct {
+	// Kind is what the row holds: "object", "actor", "delivery" or "key".
+	Kind string
+	// IRI is the row's IRI, or the delivery's id.
+	IRI string
+	// Err is what is wrong with it.
+	Err error
+}
+
+// Error implements error.
+func (e *CorruptError) Error() string {
+	return fmt.Sprintf("storage: corrupt %s %q: %v", e.Kind, e.IRI, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *CorruptError) Unwrap() error { return e.Err }
+
+// Store gathers one implementation of each storage concern. Adapters
+// return a Store with every field set; an application may replace any
+// field with its own implementation (for instance Keys with a KMS) or
+// leave out what it does not use. A nil field means the concern is not
+// provided.
+type Store struct {
+	Objects     Objects
+	Collections Collections
+	Dedupe      Dedupe
+	Keys        KeySource
+	Queue       Queue
+	Actors      Actors
+}
+
+// maxIRI bounds the length of an IRI. Real ones are far shorter; the bound
+// keeps a hostile id from bloating indexes.
+const maxIRI = 4096
+
+// CheckIRI reports whether iri is acceptable as a key: non-empty, valid
+// UTF-8, free of NUL and control characters, and at most 4096 bytes. It
+// does not parse the IRI: storage compares IRIs byte for byte and leaves
+// their syntax to vocab. Adapters call it so that every store accepts and
+// rejects the same keys; the error wraps ErrInvalid.
+func CheckIRI(what, iri string) error {
+	switch {
+	case iri == "":
+		return fmt.Errorf("storage: empty %s: %w", what, ErrInvalid)
+	case len(iri) > maxIRI:
+		return fmt.Errorf("storage: %s longer than %d bytes: %w", what, maxIRI, ErrInvalid)
+	case !utf8.ValidString(iri):
+		return fmt.Errorf("storage: %s %q is not valid UTF-8: %w", what, iri, ErrInvalid)
+	}
+	for _, r := range iri {
+		if r < 0x20 || r == 0x7f {
+			return fmt.Errorf("storage: %s %q has a control character: %w", what, iri, ErrInvalid)
+		}
+	}
+	return nil
+}
+
+// CheckJSON reports whether doc is one well-formed JSON value, wrapping
+// ErrInvalid if not. Adapters call it on every document they are asked to
+// write.
+func CheckJSON(what string, doc []byte) error {
+	if !json.Valid(doc) {
+		return fmt.Errorf("storage: %s is not valid JSON: %w", what, ErrInvalid)
+	}
+	return nil
+}
+
+// CheckStored reports a document read back from a store that is not valid
+// JSON as a *CorruptError naming kind and iri. Adapters call it on every
+// document they return, so that damage done outside fedi surfaces where it
+// is found instead of as a RawMessage that fails to marshal later.
+func CheckStored(kind, iri string, doc []byte) error {
+	if !json.Valid(doc) {
+		return &CorruptError{Kind: kind, IRI: iri, Err: errors.New("document is not valid JSON")}
+	}
+	return nil
+}

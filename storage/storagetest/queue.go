@@ -1,0 +1,548 @@
+package storagetest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/fedi-go/fedi/storage"
+)
+
+// TestQueue checks a Queue implementation, and its DeadLetters when it has
+// them. newQueue is called once per subtest and must return an empty
+// queue.
+func TestQueue(t *testing.T, newQueue func(t *testing.T) storage.Queue) {
+	t.Helper()
+	runAll(t, newQueue, []subtest[storage.Queue]{
+		{"EnqueueLease", queueEnqueueLease},
+		{"BatchSize", queueBatchSize},
+		{"NotBefore", queueNotBefore},
+		{"Ack", queueAck},
+		{"LeaseExpiry", queueLeaseExpiry},
+		{"AckAfterExpiry", queueAckAfterExpiry},
+		{"Retry", queueRetry},
+		{"LastError", queueLastError},
+		{"GiveUp", queueGiveUp},
+		{"DeadLetters", queueDeadLetters},
+		{"OrderingKey", queueOrdering},
+		{"OrderingKeyConcurrent", queueOrderingConcurrent},
+		{"ConcurrentLease", queueConcurrentLease},
+		{"Stats", queueStats},
+		{"Large", queueLarge},
+		{"Invalid", queueInvalid},
+		{"UnicodeIRIs", queueUnicode},
+		{"Cancelled", queueCancelled},
+	})
+}
+
+// delivery returns a delivery of activity n to inbox.
+func delivery(t *testing.T, inbox string, n int, key string) storage.Delivery {
+	act := iri(t, fmt.Sprintf("activities/%d", n))
+	return storage.Delivery{Activity: act, Inbox: inbox, Body: doc("Create", act), OrderingKey: key}
+}
+
+func lease(t *testing.T, ctx context.Context, q storage.Queue, n int, vis time.Duration) []storage.Delivery {
+	t.Helper()
+	ds, err := q.Lease(ctx, n, vis)
+	must(t, err, "Lease")
+	return ds
+}
+
+func leaseIs(t *testing.T, ctx context.Context, q storage.Queue, n int, vis time.Duration, want ...string) []storage.Delivery {
+	t.Helper()
+	ds := lease(t, ctx, q, n, vis)
+	got := make([]string, len(ds))
+	for i, d := range ds {
+		got[i] = d.Activity
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("Lease = %q, want %q", got, want)
+	}
+	return ds
+}
+
+func statsAre(t *testing.T, ctx context.Context, q storage.Queue, want storage.QueueStats) storage.QueueStats {
+	t.Helper()
+	st, err := q.Stats(ctx)
+	must(t, err, "Stats")
+	got := st
+	got.OldestAge, want.OldestAge = 0, 0
+	if got != want {
+		t.Fatalf("Stats = %+v, want %+v", got, want)
+	}
+	return st
+}
+
+func queueEnqueueLease(t *testing.T, ctx context.Context, q storage.Queue) {
+	inbox := iri(t, "inbox")
+	ds := []storage.Delivery{delivery(t, inbox, 1, ""), delivery(t, inbox, 2, iri(t, "note/2")), delivery(t, iri(t, "other/inbox"), 3, "")}
+	before := time.Now()
+	must(t, q.Enqueue(ctx, ds...), "Enqueue")
+	must(t, q.Enqueue(ctx), "Enqueue of nothing")
+	got := leaseIs(t, ctx, q, 10, time.Minute, ds[0].Activity, ds[1].Activity, ds[2].Activity)
+	ids, receipts := map[string]bool{}, map[string]bool{}
+	for i, d := range got {
+		w := ds[i]
+		if d.Inbox != w.Inbox || !bytes.Equal(d.Body, w.Body) || d.OrderingKey != w.OrderingKey {
+			t.Fatalf("Lease returned %+v, want %+v", d, w)
+		}
+		if d.ID == "" || ids[d.ID] || d.Receipt == "" || receipts[d.Receipt] {
+			t.Fatalf("Lease returned delivery %d with ID %q and receipt %q, want unique, non-empty ones", i, d.ID, d.Receipt)
+		}
+		ids[d.ID], receipts[d.Receipt] = true, true
+		if d.Attempts != 0 || d.LastError != "" || !d.GaveUp.IsZero() {
+			t.Fatalf("a fresh delivery has Attempts %d, LastError %q, GaveUp %v", d.Attempts, d.LastError, d.GaveUp)
+		}
+		near(t, d.Enqueued, before, 5*time.Second, "Enqueued")
+		near(t, d.NotBefore, before, 5*time.Second, "NotBefore of a delivery enqueued without one")
+		near(t, d.LeaseExpires, before.Add(time.Minute), 5*time.Second, "LeaseExpires")
+	}
+	leaseIs(t, ctx, q, 10, time.Minute)
+}
+
+func queueBatchSize(t *testing.T, ctx context.Context, q storage.Queue) {
+	inbox := iri(t, "inbox")
+	var want []string
+	for i := range 5 {
+		d := delivery(t, inbox, i, "")
+		must(t, q.Enqueue(ctx, d), "Enqueue")
+		want = append(want, d.Activity)
+	}
+	leaseIs(t, ctx, q, 0, time.Minute)
+	leaseIs(t, ctx, q, 2, time.Minute, want[0:2]...)
+	leaseIs(t, ctx, q, 2, time.Minute, want[2:4]...)
+	leaseIs(t, ctx, q, 2, time.Minute, want[4])
+}
+
+func queueNotBefore(t *testing.T, ctx context.Context, q storage.Queue) {
+	inbox := iri(t, "inbox")
+	later := delivery(t, inbox, 1, "")
+	later.NotBefore = time.Now().Add(400 * time.Millisecond)
+	now := delivery(t, inbox, 2, "")
+	must(t, q.Enqueue(ctx, later, now), "Enqueue")
+	ds := leaseIs(t, ctx, q, 10, time.Minute, now.Activity)
+	must(t, q.Ack(ctx, ds[0].Receipt), "Ack")
+	statsAre(t, ctx, q, storage.QueueStats{Scheduled: 1})
+	time.Sleep(time.Until(later.NotBefore) + 50*time.Millisecond)
+	ds = leaseIs(t, ctx, q, 10, time.Minute, later.Activity)
+	near(t, ds[0].NotBefore, later.NotBefore, time.Millisecond, "NotBefore")
+}
+
+func queueAck(t *testing.T, ctx context.Context, q storage.Queue) {
+	d := delivery(t, iri(t, "inbox"), 1, "")
+	must(t, q.Enqueue(ctx, d), "Enqueue")
+	ds := lease(t, ctx, q, 1, time.Minute)
+	must(t, q.Ack(ctx, ds[0].Receipt), "Ack")
+	mustErr(t, q.Ack(ctx, ds[0].Receipt), storage.ErrNotFound, "Ack twice")
+	mustErr(t, q.Retry(ctx, ds[0].Receipt, time.Now(), "x"), storage.ErrNotFound, "Retry after Ack")
+	mustErr(t, q.GiveUp(ctx, ds[0].Receipt, "x"), storage.ErrNotFound, "GiveUp after Ack")
+	statsAre(t, ctx, q, storage.QueueStats{})
+	leaseIs(t, ctx, q, 10, time.Minute)
+}
+
+// queueLeaseExpiry is the crashed worker: its lease runs out, another
+// worker takes the delivery, and the first worker's receipt is dead.
+func queueLeaseExpiry(t *testing.T, ctx context.Context, q storage.Queue) {
+	d := delivery(t, iri(t, "inbox"), 1, "")
+	must(t, q.Enqueue(ctx, d), "Enqueue")
+	const vis = 300 * time.Millisecond
+	first := leaseIs(t, ctx, q, 10, vis, d.Activity)[0]
+	leaseIs(t, ctx, q, 10, vis)
+	statsAre(t, ctx, q, storage.QueueStats{Leased: 1})
+	time.Sleep(time.Until(first.LeaseExpires) + 100*time.Millisecond)
+	statsAre(t, ctx, q, storage.QueueStats{Ready: 1})
+	second := leaseIs(t, ctx, q, 10, time.Minute, d.Activity)[0]
+	if second.ID != first.ID || second.Receipt == first.Receipt {
+		t.Fatalf("re-lease: ID %q receipt %q; first lease: ID %q receipt %q; want the same ID and a new receipt", second.ID, second.Receipt, first.ID, first.Receipt)
+	}
+	mustErr(t, q.Ack(ctx, first.Receipt), storage.ErrConflict, "Ack of a lease taken over")
+	mustErr(t, q.Retry(ctx, first.Receipt, time.Now(), "late"), storage.ErrConflict, "Retry of a lease taken over")
+	mustErr(t, q.GiveUp(ctx, first.Receipt, "late"), storage.ErrConflict, "GiveUp of a lease taken over")
+	must(t, q.Ack(ctx, second.Receipt), "Ack of the new lease")
+	statsAre(t, ctx, q, storage.QueueStats{})
+}
+
+func queueAckAfterExpiry(t *testing.T, ctx context.Context, q storage.Queue) {
+	d := delivery(t, iri(t, "inbox"), 1, "")
+	must(t, q.Enqueue(ctx, d), "Enqueue")
+	ds := lease(t, ctx, q, 1, 100*time.Millisecond)
+	time.Sleep(200 * time.Millisecond)
+	must(t, q.Ack(ctx, ds[0].Receipt), "Ack of an expired lease nobody took over")
+	leaseIs(t, ctx, q, 10, time.Minute)
+}
+
+func queueRetry(t *testing.T, ctx context.Context, q storage.Queue) {
+	d := delivery(t, iri(t, "inbox"), 1, "")
+	must(t, q.Enqueue(ctx, d), "Enqueue")
+	first := lease(t, ctx, q, 1, time.Minute)[0]
+	at := time.Now().Add(300 * time.Millisecond)
+	must(t, q.Retry(ctx, first.Receipt, at, "HTTP 503"), "Retry")
+	mustErr(t, q.Ack(ctx, first.Receipt), storage.ErrConflict, "Ack after Retry ended the lease")
+	leaseIs(t, ctx, q, 10, time.Minute)
+	statsAre(t, ctx, q, storage.QueueStats{Scheduled: 1})
+	time.Sleep(time.Until(at) + 50*time.Millisecond)
+	second := leaseIs(t, ctx, q, 10, time.Minute, d.Activity)[0]
+	if second.Attempts != 1 || second.LastError != "HTTP 503" {
+		t.Fatalf("after Retry: Attempts %d, LastError %q; want 1, %q", second.Attempts, second.LastError, "HTTP 503")
+	}
+	near(t, second.NotBefore, at, time.Millisecond, "NotBefore after Retry")
+	must(t, q.Retry(ctx, second.Receipt, time.Now().Add(-time.Second), "HTTP 429"), "Retry in the past")
+	third := leaseIs(t, ctx, q, 10, time.Minute, d.Activity)[0]
+	if third.Attempts != 2 || third.LastError != "HTTP 429" {
+		t.Fatalf("after two Retries: Attempts %d, LastError %q", third.Attempts, third.LastError)
+	}
+	must(t, q.Ack(ctx, third.Receipt), "Ack")
+}
+
+func queueLastError(t *testing.T, ctx context.Context, q storage.Queue) {
+	must(t, q.Enqueue(ctx, delivery(t, iri(t, "inbox"), 1, "")), "Enqueue")
+	d := lease(t, ctx, q, 1, time.Minute)[0]
+	hostile := "bad \x00 bytes \xff\xfe " + strings.Repeat("é", 10000)
+	must(t, q.Retry(ctx, d.Receipt, time.Now(), hostile), "Retry with a hostile error text")
+	d = lease(t, ctx, q, 1, time.Minute)[0]
+	if !utf8.ValidString(d.LastError) || strings.ContainsRune(d.LastError, 0) || len(d.LastError) > 4096 || !strings.HasPrefix(d.LastError, "bad ") {
+		t.Fatalf("LastError kept %d bytes %q..., want valid UTF-8 without NUL, at most 4 KiB, starting %q", len(d.LastError), d.LastError[:min(len(d.LastError), 20)], "bad ")
+	}
+}
+
+func queueGiveUp(t *testing.T, ctx context.Context, q storage.Queue) {
+	d := delivery(t, iri(t, "inbox"), 1, "")
+	must(t, q.Enqueue(ctx, d), "Enqueue")
+	l := lease(t, ctx, q, 1, time.Minute)[0]
+	must(t, q.GiveUp(ctx, l.Receipt, "HTTP 404"), "GiveUp")
+	mustErr(t, q.Ack(ctx, l.Receipt), storage.ErrNotFound, "Ack after GiveUp")
+	mustErr(t, q.GiveUp(ctx, l.Receipt, "again"), storage.ErrNotFound, "GiveUp twice")
+	leaseIs(t, ctx, q, 10, time.Millisecond)
+	time.Sleep(10 * time.Millisecond)
+	leaseIs(t, ctx, q, 10, time.Minute)
+	statsAre(t, ctx, q, storage.QueueStats{Dead: 1})
+}
+
+func queueDeadLetters(t *testing.T, ctx context.Context, q storage.Queue) {
+	dl, ok := q.(storage.DeadLetters)
+	if !ok {
+		t.Skip("the Queue does not implement DeadLetters")
+	}
+	inbox := iri(t, "inbox")
+	var want []string
+	for i := range 5 {
+		d := delivery(t, inbox, i, "")
+		must(t, q.Enqueue(ctx, d), "Enqueue")
+		l := lease(t, ctx, q, 1, time.Minute)[0]
+		must(t, q.GiveUp(ctx, l.Receipt, fmt.Sprint("HTTP 40", i)), "GiveUp")
+		want = append([]string{d.Activity}, want...)
+		time.Sleep(2 * time.Millisecond) // distinct GaveUp times, to check the order
+	}
+	var got []string
+	var first storage.Delivery
+	cursor := ""
+	for range 5 {
+		page, next, err := dl.Dead(ctx, cursor, 2)
+		must(t, err, "Dead")
+		for _, d := range page {
+			got = append(got, d.Activity)
+			if d.GaveUp.IsZero() || d.Attempts != 1 || !strings.HasPrefix(d.LastError, "HTTP 40") {
+				t.Fatalf("dead letter %+v: want GaveUp set, 1 attempt and the last error", d)
+			}
+		}
+		if first.ID == "" {
+			first = page[0]
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("dead letters %v, want the newest first %v", got, want)
+	}
+	_, _, err := dl.Dead(ctx, "not a cursor", 2)
+	mustErr(t, err, storage.ErrInvalid, "Dead with a malformed cursor")
+
+	must(t, dl.Requeue(ctx, first.ID, time.Now()), "Requeue")
+	mustErr(t, dl.Requeue(ctx, first.ID, time.Now()), storage.ErrNotFound, "Requeue of a live delivery")
+	statsAre(t, ctx, q, storage.QueueStats{Ready: 1, Dead: 4})
+	again := leaseIs(t, ctx, q, 10, time.Minute, first.Activity)[0]
+	if again.Attempts != 1 || again.LastError != first.LastError || !again.GaveUp.IsZero() {
+		t.Fatalf("requeued delivery %+v: want its attempts and last error kept, GaveUp cleared", again)
+	}
+	must(t, q.Ack(ctx, again.Receipt), "Ack")
+
+	page, _, err := dl.Dead(ctx, "", 10)
+	must(t, err, "Dead")
+	for _, d := range page {
+		must(t, dl.Discard(ctx, d.ID), "Discard")
+	}
+	mustErr(t, dl.Discard(ctx, page[0].ID), storage.ErrNotFound, "Discard twice")
+	mustErr(t, dl.Requeue(ctx, page[0].ID, time.Now()), storage.ErrNotFound, "Requeue of a discarded delivery")
+	statsAre(t, ctx, q, storage.QueueStats{})
+}
+
+// queueOrdering checks that a delivery waits for the earlier deliveries
+// with its inbox and ordering key: a Delete never overtakes its Create.
+func queueOrdering(t *testing.T, ctx context.Context, q storage.Queue) {
+	a, b := iri(t, "a/inbox"), iri(t, "b/inbox")
+	note, other := iri(t, "notes/1"), iri(t, "notes/2")
+	create := delivery(t, a, 1, note)
+	update := delivery(t, a, 2, note)
+	del := delivery(t, a, 3, note)
+	elsewhere := delivery(t, b, 4, note)  // same key, other inbox: independent
+	unrelated := delivery(t, a, 5, other) // same inbox, other key: independent
+	unordered := delivery(t, a, 6, "")    // no key
+	must(t, q.Enqueue(ctx, create, update), "Enqueue")
+	must(t, q.Enqueue(ctx, del, elsewhere, unrelated, unordered), "Enqueue")
+
+	ds := leaseIs(t, ctx, q, 10, time.Minute, create.Activity, elsewhere.Activity, unrelated.Activity, unordered.Activity)
+	for _, d := range ds[1:] {
+		must(t, q.Ack(ctx, d.Receipt), "Ack")
+	}
+	// The Create fails and waits: everything after it waits too.
+	must(t, q.Retry(ctx, ds[0].Receipt, time.Now().Add(200*time.Millisecond), "HTTP 503"), "Retry")
+	leaseIs(t, ctx, q, 10, time.Minute)
+	time.Sleep(300 * time.Millisecond)
+	ds = leaseIs(t, ctx, q, 10, time.Minute, create.Activity)
+	must(t, q.Ack(ctx, ds[0].Receipt), "Ack create")
+	// A crashed worker holding the Update keeps holding the Delete back.
+	ds = leaseIs(t, ctx, q, 10, 200*time.Millisecond, update.Activity)
+	leaseIs(t, ctx, q, 10, time.Minute)
+	time.Sleep(300 * time.Millisecond)
+	ds = leaseIs(t, ctx, q, 10, time.Minute, update.Activity)
+	// Giving up on the Update lets the Delete go.
+	must(t, q.GiveUp(ctx, ds[0].Receipt, "HTTP 400"), "GiveUp")
+	ds = leaseIs(t, ctx, q, 10, time.Minute, del.Activity)
+	must(t, q.Ack(ctx, ds[0].Receipt), "Ack delete")
+	statsAre(t, ctx, q, storage.QueueStats{Dead: 1})
+}
+
+// queueOrderingConcurrent has several workers drain interleaved chains and
+// checks that no delivery is leased before the one ordered before it is
+// done.
+func queueOrderingConcurrent(t *testing.T, ctx context.Context, q storage.Queue) {
+	const inboxes, keys, steps, workers = 3, 4, 5, 4
+	var all []storage.Delivery
+	for s := range steps {
+		for i := range inboxes {
+			for k := range keys {
+				d := delivery(t, iri(t, fmt.Sprintf("inbox/%d", i)), s*100+i*10+k, iri(t, fmt.Sprintf("note/%d", k)))
+				all = append(all, d)
+			}
+		}
+	}
+	// Enqueue one step at a time, in separate calls, as an outbox would.
+	for s := range steps {
+		must(t, q.Enqueue(ctx, all[s*inboxes*keys:(s+1)*inboxes*keys]...), "Enqueue")
+	}
+	step := func(d storage.Delivery) (chain string, s int) {
+		var n int
+		fmt.Sscanf(d.Activity[strings.LastIndex(d.Activity, "/")+1:], "%d", &n)
+		return d.Inbox + " " + d.OrderingKey, n / 100
+	}
+	var (
+		mu   sync.Mutex
+		done = map[string]int{} // chain → steps acked
+		errs []string
+		wg   sync.WaitGroup
+	)
+	for range workers {
+		wg.Go(func() {
+			for idle := 0; idle < 50; {
+				ds, err := q.Lease(ctx, 3, time.Minute)
+				if err != nil {
+					mu.Lock()
+					errs = append(errs, err.Error())
+					mu.Unlock()
+					return
+				}
+				if len(ds) == 0 {
+					idle++
+					time.Sleep(2 * time.Millisecond)
+					continue
+				}
+				idle = 0
+				for _, d := range ds {
+					c, s := step(d)
+					mu.Lock()
+					if done[c] != s {
+						errs = append(errs, fmt.Sprintf("step %d of %s leased after %d steps were done", s, c, done[c]))
+					}
+					done[c] = s + 1 // before Ack: the next step may be leased as soon as Ack commits
+					mu.Unlock()
+					if err := q.Ack(ctx, d.Receipt); err != nil {
+						mu.Lock()
+						errs = append(errs, err.Error())
+						mu.Unlock()
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		t.Fatalf("%d errors, first: %s", len(errs), errs[0])
+	}
+	for c, n := range done {
+		if n != steps {
+			t.Fatalf("chain %s: %d of %d steps delivered", c, n, steps)
+		}
+	}
+	if len(done) != inboxes*keys {
+		t.Fatalf("%d chains delivered, want %d", len(done), inboxes*keys)
+	}
+}
+
+// queueConcurrentLease has workers race for deliveries: none may be leased
+// twice.
+func queueConcurrentLease(t *testing.T, ctx context.Context, q storage.Queue) {
+	const n, workers = 300, 8
+	var ds []storage.Delivery
+	for i := range n {
+		ds = append(ds, delivery(t, iri(t, fmt.Sprintf("inbox/%d", i%7)), i, ""))
+	}
+	must(t, q.Enqueue(ctx, ds...), "Enqueue")
+	var (
+		mu     sync.Mutex
+		leased = map[string]int{}
+		errs   []error
+		wg     sync.WaitGroup
+		start  = make(chan struct{})
+	)
+	for range workers {
+		wg.Go(func() {
+			<-start
+			for {
+				got, err := q.Lease(ctx, 5, time.Minute)
+				if err == nil && len(got) == 0 {
+					return
+				}
+				for _, d := range got {
+					mu.Lock()
+					leased[d.Activity]++
+					mu.Unlock()
+					if err == nil {
+						err = q.Ack(ctx, d.Receipt)
+					}
+				}
+				if err != nil {
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
+					return
+				}
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	if len(errs) > 0 {
+		t.Fatalf("%d errors, first: %v", len(errs), errs[0])
+	}
+	for _, d := range ds {
+		if leased[d.Activity] != 1 {
+			t.Fatalf("%s was leased %d times, want once", d.Activity, leased[d.Activity])
+		}
+	}
+	statsAre(t, ctx, q, storage.QueueStats{})
+}
+
+func queueStats(t *testing.T, ctx context.Context, q storage.Queue) {
+	st := statsAre(t, ctx, q, storage.QueueStats{})
+	if st.OldestAge != 0 {
+		t.Fatalf("OldestAge of an empty queue = %v", st.OldestAge)
+	}
+	inbox := iri(t, "inbox")
+	later := delivery(t, inbox, 3, "")
+	later.NotBefore = time.Now().Add(time.Hour)
+	must(t, q.Enqueue(ctx, delivery(t, inbox, 1, ""), delivery(t, inbox, 2, ""), later, delivery(t, inbox, 4, "")), "Enqueue")
+	time.Sleep(50 * time.Millisecond)
+	ds := lease(t, ctx, q, 2, time.Minute)
+	must(t, q.GiveUp(ctx, ds[1].Receipt, "gone"), "GiveUp")
+	st = statsAre(t, ctx, q, storage.QueueStats{Ready: 1, Scheduled: 1, Leased: 1, Dead: 1})
+	if st.OldestAge < 40*time.Millisecond || st.OldestAge > time.Minute {
+		t.Fatalf("OldestAge = %v, want about 50ms", st.OldestAge)
+	}
+}
+
+func queueLarge(t *testing.T, ctx context.Context, q storage.Queue) {
+	d := delivery(t, iri(t, "inbox"), 1, "")
+	d.Body = bigDoc(d.Activity, 1<<20)
+	must(t, q.Enqueue(ctx, d), "Enqueue 1 MiB")
+	got := lease(t, ctx, q, 1, time.Minute)
+	if len(got) != 1 || !bytes.Equal(got[0].Body, d.Body) {
+		t.Fatal("1 MiB body did not come back intact")
+	}
+}
+
+func queueInvalid(t *testing.T, ctx context.Context, q storage.Queue) {
+	inbox := iri(t, "inbox")
+	good := delivery(t, inbox, 1, "")
+	for _, tt := range []struct {
+		name string
+		d    storage.Delivery
+	}{
+		{"no inbox", storage.Delivery{Activity: good.Activity, Body: good.Body}},
+		{"no activity", storage.Delivery{Inbox: inbox, Body: good.Body}},
+		{"invalid body", storage.Delivery{Activity: good.Activity, Inbox: inbox, Body: []byte("{")}},
+		{"NUL in ordering key", storage.Delivery{Activity: good.Activity, Inbox: inbox, Body: good.Body, OrderingKey: "a\x00"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			// One bad delivery spoils the batch: all or none.
+			mustErr(t, q.Enqueue(ctx, good, tt.d), storage.ErrInvalid, "Enqueue")
+			statsAre(t, ctx, q, storage.QueueStats{})
+		})
+	}
+	_, err := q.Lease(ctx, 1, 0)
+	mustErr(t, err, storage.ErrInvalid, "Lease with no visibility timeout")
+	_, err = q.Lease(ctx, -1, time.Minute)
+	mustErr(t, err, storage.ErrInvalid, "Lease of a negative count")
+	for _, r := range []string{"", "x", "1", "1.x", "-1.1"} {
+		mustErr(t, q.Ack(ctx, r), storage.ErrInvalid, fmt.Sprintf("Ack(%q)", r))
+	}
+}
+
+func queueUnicode(t *testing.T, ctx context.Context, q storage.Queue) {
+	// Each IRI is an inbox, an activity and an ordering key; inboxes that
+	// differ only in normalization are different chains.
+	var ds []storage.Delivery
+	for _, u := range unicodeIRIs {
+		ds = append(ds, storage.Delivery{Activity: u + "/act", Inbox: u, Body: doc("Create", u), OrderingKey: unicodeIRIs[0]})
+	}
+	must(t, q.Enqueue(ctx, ds...), "Enqueue")
+	got := lease(t, ctx, q, 100, time.Minute)
+	if len(got) != len(ds) {
+		t.Fatalf("leased %d deliveries to distinct inboxes, want %d", len(got), len(ds))
+	}
+	for i, d := range got {
+		if d.Inbox != ds[i].Inbox || d.Activity != ds[i].Activity || d.OrderingKey != ds[i].OrderingKey || !bytes.Equal(d.Body, ds[i].Body) {
+			t.Fatalf("delivery %d came back as %+v, want %+v", i, d, ds[i])
+		}
+	}
+}
+
+func queueCancelled(t *testing.T, ctx context.Context, q storage.Queue) {
+	d := delivery(t, iri(t, "inbox"), 1, "")
+	c := cancelled()
+	checkCancelled(t, "Enqueue", q.Enqueue(c, d))
+	statsAre(t, ctx, q, storage.QueueStats{})
+	must(t, q.Enqueue(ctx, d), "Enqueue")
+	_, err := q.Lease(c, 1, time.Minute)
+	checkCancelled(t, "Lease", err)
+	l := leaseIs(t, ctx, q, 1, time.Minute, d.Activity)[0]
+	checkCancelled(t, "Ack", q.Ack(c, l.Receipt))
+	checkCancelled(t, "Retry", q.Retry(c, l.Receipt, time.Now(), "x"))
+	checkCancelled(t, "GiveUp", q.GiveUp(c, l.Receipt, "x"))
+	_, err = q.Stats(c)
+	checkCancelled(t, "Stats", err)
+	if dl, ok := q.(storage.DeadLetters); ok {
+		_, _, err = dl.Dead(c, "", 1)
+		checkCancelled(t, "Dead", err)
+		checkCancelled(t, "Requeue", dl.Requeue(c, l.ID, time.Now()))
+		checkCancelled(t, "Discard", dl.Discard(c, l.ID))
+	}
+	statsAre(t, ctx, q, storage.QueueStats{Leased: 1})
+	must(t, q.Ack(ctx, l.Receipt), "Ack")
+}
