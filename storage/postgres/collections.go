@@ -1,0 +1,123 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/fedi-go/fedi/storage"
+	"github.com/fedi-go/fedi/storage/internal/dbutil"
+)
+
+type collections struct{ db *DB }
+
+func (s *collections) Add(ctx context.Context, coll string, m storage.Member) error {
+	if err := ctx.Err(); err != nil {
+		return wrap("add member", err)
+	}
+	if err := storage.CheckMember(coll, m); err != nil {
+		return wrap("add member", err)
+	}
+	// Adding in the same state keeps the place; a change of state draws a
+	// new seq, moving the member to the front. One statement, so that
+	// concurrent Adds of one member cannot both insert.
+	_, err := s.db.pool.Exec(ctx, `
+		INSERT INTO fedi_members (collection, member, state, activity, added) VALUES ($1, $2, $3, $4, now())
+		ON CONFLICT (collection, member) DO UPDATE SET
+			seq = CASE WHEN fedi_members.state = excluded.state THEN fedi_members.seq ELSE nextval('fedi_members_seq') END,
+			added = CASE WHEN fedi_members.state = excluded.state THEN fedi_members.added ELSE excluded.added END,
+			activity = CASE WHEN excluded.activity = '' THEN fedi_members.activity ELSE excluded.activity END,
+			state = excluded.state`,
+		coll, m.IRI, int16(m.State), m.Activity)
+	if err != nil {
+		return fmt.Errorf("postgres: add %q to %q: %w", m.IRI, coll, err)
+	}
+	return nil
+}
+
+func (s *collections) Remove(ctx context.Context, coll, member string) error {
+	tag, err := s.db.pool.Exec(ctx, `DELETE FROM fedi_members WHERE collection = $1 AND member = $2`, coll, member)
+	if err != nil {
+		return fmt.Errorf("postgres: remove %q from %q: %w", member, coll, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("postgres: remove %q from %q: %w", member, coll, storage.ErrNotFound)
+	}
+	return nil
+}
+
+func (s *collections) Contains(ctx context.Context, coll, member string) (storage.Member, error) {
+	m := storage.Member{IRI: member}
+	var state int16
+	err := s.db.pool.QueryRow(ctx, `SELECT state, activity, added FROM fedi_members WHERE collection = $1 AND member = $2`, coll, member).
+		Scan(&state, &m.Activity, &m.Added)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return storage.Member{}, fmt.Errorf("postgres: %q in %q: %w", member, coll, storage.ErrNotFound)
+	}
+	if err != nil {
+		return storage.Member{}, fmt.Errorf("postgres: %q in %q: %w", member, coll, err)
+	}
+	m.State, m.Added = storage.State(state), dbutil.Micro(m.Added)
+	return m, nil
+}
+
+func checkState(op string, st storage.State) error {
+	if st != storage.Accepted && st != storage.Pending {
+		return fmt.Errorf("postgres: %s: unknown state %d: %w", op, st, storage.ErrInvalid)
+	}
+	return nil
+}
+
+func (s *collections) Count(ctx context.Context, coll string, state storage.State) (int, error) {
+	if err := checkState("count", state); err != nil {
+		return 0, err
+	}
+	var n int
+	err := s.db.pool.QueryRow(ctx, `SELECT count(*) FROM fedi_members WHERE collection = $1 AND state = $2`, coll, int16(state)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: count %q: %w", coll, err)
+	}
+	return n, nil
+}
+
+func (s *collections) Page(ctx context.Context, coll string, opts storage.PageOptions) (storage.Page, error) {
+	if err := checkState("page", opts.State); err != nil {
+		return storage.Page{}, err
+	}
+	before, err := dbutil.ParseCursor("postgres", opts.Cursor)
+	if err != nil {
+		return storage.Page{}, err
+	}
+	limit := dbutil.Limit(opts.Limit)
+	rows, err := s.db.pool.Query(ctx, `
+		SELECT seq, member, activity, added FROM fedi_members
+		WHERE collection = $1 AND state = $2 AND seq < $3
+		ORDER BY seq DESC LIMIT $4`, coll, int16(opts.State), before, limit+1)
+	if err != nil {
+		return storage.Page{}, fmt.Errorf("postgres: page %q: %w", coll, err)
+	}
+	defer rows.Close()
+	var (
+		p    storage.Page
+		last int64
+	)
+	for rows.Next() {
+		if len(p.Members) == limit {
+			p.Next = dbutil.Cursor(last)
+			break
+		}
+		m := storage.Member{State: opts.State}
+		if err := rows.Scan(&last, &m.IRI, &m.Activity, &m.Added); err != nil {
+			return storage.Page{}, fmt.Errorf("postgres: page %q: %w", coll, err)
+		}
+		m.Added = dbutil.Micro(m.Added)
+		p.Members = append(p.Members, m)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return storage.Page{}, fmt.Errorf("postgres: page %q: %w", coll, err)
+	}
+	return p, nil
+}

@@ -1,0 +1,102 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/fedi-go/fedi/storage"
+	"github.com/fedi-go/fedi/storage/internal/dbutil"
+)
+
+type objects struct{ db *DB }
+
+func (s *objects) Get(ctx context.Context, iri string) (storage.Object, error) {
+	var (
+		o       storage.Object
+		data    []byte
+		deleted pgtype.Timestamptz
+	)
+	err := s.db.pool.QueryRow(ctx, `SELECT type, owner, data, updated, deleted FROM fedi_objects WHERE iri = $1`, iri).
+		Scan(&o.Type, &o.Owner, &data, &o.Updated, &deleted)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return storage.Object{}, fmt.Errorf("postgres: get object %q: %w", iri, storage.ErrNotFound)
+	}
+	if err != nil {
+		return storage.Object{}, fmt.Errorf("postgres: get object %q: %w", iri, err)
+	}
+	if err := storage.CheckStored("object", iri, data); err != nil {
+		return storage.Object{}, wrap("get object", err)
+	}
+	o.IRI, o.Data = iri, json.RawMessage(data)
+	o.Updated, o.Deleted = dbutil.Micro(o.Updated), fromTS(deleted)
+	return o, nil
+}
+
+func (s *objects) Put(ctx context.Context, obj storage.Object) error {
+	if err := ctx.Err(); err != nil {
+		return wrap("put object", err)
+	}
+	if err := storage.CheckObject(obj); err != nil {
+		return wrap("put object", err)
+	}
+	// One statement inserts, or replaces when the owner matches and the
+	// object is live; otherwise it changes nothing and we report why.
+	tag, err := s.db.pool.Exec(ctx, `
+		INSERT INTO fedi_objects (iri, type, owner, data, updated) VALUES ($1, $2, $3, $4, now())
+		ON CONFLICT (iri) DO UPDATE SET type = excluded.type, data = excluded.data, updated = excluded.updated
+		WHERE fedi_objects.owner = excluded.owner AND fedi_objects.deleted IS NULL`,
+		obj.IRI, obj.Type, obj.Owner, []byte(obj.Data))
+	if err != nil {
+		return fmt.Errorf("postgres: put object %q: %w", obj.IRI, err)
+	}
+	if tag.RowsAffected() == 1 {
+		return nil
+	}
+	var (
+		owner   string
+		deleted pgtype.Timestamptz
+	)
+	if err := s.db.pool.QueryRow(ctx, `SELECT owner, deleted FROM fedi_objects WHERE iri = $1`, obj.IRI).Scan(&owner, &deleted); err != nil {
+		return fmt.Errorf("postgres: put object %q: %w", obj.IRI, err)
+	}
+	if deleted.Valid {
+		return fmt.Errorf("postgres: put object %q: tombstoned: %w", obj.IRI, storage.ErrConflict)
+	}
+	return fmt.Errorf("postgres: put object %q: owned by %q: %w", obj.IRI, owner, storage.ErrConflict)
+}
+
+func (s *objects) Tombstone(ctx context.Context, iri string, tombstone json.RawMessage) error {
+	if err := ctx.Err(); err != nil {
+		return wrap("tombstone object", err)
+	}
+	if err := storage.CheckJSON("tombstone", tombstone); err != nil {
+		return fmt.Errorf("postgres: tombstone object %q: %w", iri, err)
+	}
+	tag, err := s.db.pool.Exec(ctx, `
+		UPDATE fedi_objects SET type = 'Tombstone', data = $2, updated = now(), deleted = coalesce(deleted, now())
+		WHERE iri = $1`, iri, []byte(tombstone))
+	if err != nil {
+		return fmt.Errorf("postgres: tombstone object %q: %w", iri, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("postgres: tombstone object %q: %w", iri, storage.ErrNotFound)
+	}
+	return nil
+}
+
+func (s *objects) Owner(ctx context.Context, iri string) (string, error) {
+	var owner string
+	err := s.db.pool.QueryRow(ctx, `SELECT owner FROM fedi_objects WHERE iri = $1`, iri).Scan(&owner)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", fmt.Errorf("postgres: object owner %q: %w", iri, storage.ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("postgres: object owner %q: %w", iri, err)
+	}
+	return owner, nil
+}

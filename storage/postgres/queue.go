@@ -1,0 +1,296 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/fedi-go/fedi/storage"
+	"github.com/fedi-go/fedi/storage/internal/dbutil"
+)
+
+type queue struct{ db *DB }
+
+func (q *queue) Enqueue(ctx context.Context, ds ...storage.Delivery) error {
+	if err := ctx.Err(); err != nil {
+		return wrap("enqueue", err)
+	}
+	for i := range ds {
+		if err := dbutil.CheckDelivery("postgres", &ds[i]); err != nil {
+			return err
+		}
+	}
+	switch len(ds) {
+	case 0:
+		return nil
+	case 1:
+		d := ds[0]
+		_, err := q.db.pool.Exec(ctx, `
+			INSERT INTO fedi_deliveries (activity, inbox, body, ordering_key, not_before, visible, enqueued)
+			VALUES ($1, $2, $3, $4, coalesce($5, now()), coalesce($5, now()), now())`,
+			d.Activity, d.Inbox, []byte(d.Body), d.OrderingKey, toTS(d.NotBefore))
+		return wrap("enqueue", err)
+	}
+	// A fan-out is one statement, so all of it or none: the rows arrive as
+	// arrays and unnest into one INSERT. ids follow the arrays' order,
+	// which keeps the order of ordering chains.
+	var (
+		acts, inboxes, keys = make([]string, len(ds)), make([]string, len(ds)), make([]string, len(ds))
+		bodies              = make([][]byte, len(ds))
+		nbs                 = make([]pgtype.Timestamptz, len(ds))
+	)
+	for i, d := range ds {
+		acts[i], inboxes[i], keys[i], bodies[i], nbs[i] = d.Activity, d.Inbox, d.OrderingKey, d.Body, toTS(d.NotBefore)
+	}
+	_, err := q.db.pool.Exec(ctx, `
+		INSERT INTO fedi_deliveries (activity, inbox, body, ordering_key, not_before, visible, enqueued)
+		SELECT a, i, b, k, coalesce(nb, now()), coalesce(nb, now()), now()
+		FROM unnest($1::text[], $2::text[], $3::bytea[], $4::text[], $5::timestamptz[]) WITH ORDINALITY AS u(a, i, b, k, nb, n)
+		ORDER BY n`,
+		acts, inboxes, bodies, keys, nbs)
+	return wrap("enqueue", err)
+}
+
+// leaseSQL leases the due deliveries that no earlier live delivery with
+// the same inbox and ordering key holds back, oldest due first. SKIP
+// LOCKED lets concurrent leases pass each other's rows instead of queuing
+// on them; the re-check of the WHERE clause on a row another lease just
+// took keeps it from being taken twice.
+const leaseSQL = `
+WITH due AS (
+	SELECT d.id FROM fedi_deliveries d
+	WHERE d.gave_up IS NULL AND d.visible <= now()
+	  AND (d.ordering_key = '' OR NOT EXISTS (
+		SELECT 1 FROM fedi_deliveries e
+		WHERE e.inbox = d.inbox AND e.ordering_key = d.ordering_key
+		  AND e.gave_up IS NULL AND e.ordering_key <> '' AND e.id < d.id))
+	ORDER BY d.visible, d.id
+	LIMIT $1
+	FOR UPDATE OF d SKIP LOCKED)
+UPDATE fedi_deliveries d
+SET visible = now() + $2 * interval '1 microsecond',
+	lease_until = now() + $2 * interval '1 microsecond',
+	leases = d.leases + 1
+FROM due WHERE d.id = due.id
+RETURNING d.id, d.leases, d.activity, d.inbox, d.body, d.ordering_key, d.not_before, d.attempts, d.last_error, d.enqueued, d.lease_until`
+
+func (q *queue) Lease(ctx context.Context, n int, visibility time.Duration) ([]storage.Delivery, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, wrap("lease", err)
+	}
+	if err := dbutil.CheckLease("postgres", n, visibility); err != nil {
+		return nil, err
+	}
+	out := []storage.Delivery{}
+	if n == 0 {
+		return out, nil
+	}
+	rows, err := q.db.pool.Query(ctx, leaseSQL, n, max(visibility.Microseconds(), 1))
+	if err != nil {
+		return nil, wrap("lease", err)
+	}
+	type row struct {
+		storage.Delivery
+		id, leases int64
+	}
+	var rs []row
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.id, &r.leases, &r.Activity, &r.Inbox, &r.Body, &r.OrderingKey, &r.NotBefore,
+			&r.Attempts, &r.LastError, &r.Enqueued, &r.LeaseExpires); err != nil {
+			rows.Close()
+			return nil, wrap("lease", err)
+		}
+		rs = append(rs, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, wrap("lease", err)
+	}
+	sort.Slice(rs, func(i, j int) bool {
+		if !rs[i].NotBefore.Equal(rs[j].NotBefore) {
+			return rs[i].NotBefore.Before(rs[j].NotBefore)
+		}
+		return rs[i].id < rs[j].id
+	})
+	for _, r := range rs {
+		d := r.Delivery
+		d.ID = dbutil.ID(r.id)
+		d.Receipt = dbutil.Receipt(r.id, r.leases)
+		d.NotBefore, d.Enqueued, d.LeaseExpires = dbutil.Micro(d.NotBefore), dbutil.Micro(d.Enqueued), dbutil.Micro(d.LeaseExpires)
+		if err := storage.CheckStored("delivery", d.Activity, d.Body); err != nil {
+			q.deadLetterCorrupt(ctx, d, err)
+			continue
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// deadLetterCorrupt gives up on a delivery whose body no longer parses:
+// returning an error from Lease would leave it at the head of the queue,
+// failing every lease after this one. It is kept, and logged, for an
+// operator to inspect.
+func (q *queue) deadLetterCorrupt(ctx context.Context, d storage.Delivery, cause error) {
+	err := q.GiveUp(ctx, d.Receipt, cause.Error())
+	q.db.log.Error("postgres: dead-lettered a corrupt delivery", "id", d.ID, "activity", d.Activity, "inbox", d.Inbox, "err", cause, "give_up_err", err)
+}
+
+// settle ends the lease named by receipt with stmt, whose first two
+// parameters are the id and the lease count. It reports a lease that is
+// gone or taken over with the matching sentinel.
+func (q *queue) settle(ctx context.Context, op, receipt, stmt string, args ...any) error {
+	if err := ctx.Err(); err != nil {
+		return wrap(op, err)
+	}
+	id, lease, err := dbutil.ParseReceipt("postgres", receipt)
+	if err != nil {
+		return err
+	}
+	tag, err := q.db.pool.Exec(ctx, stmt, append([]any{id, lease}, args...)...)
+	if err != nil {
+		return fmt.Errorf("postgres: %s %s: %w", op, receipt, err)
+	}
+	if tag.RowsAffected() == 1 {
+		return nil
+	}
+	var gaveUp pgtype.Timestamptz
+	err = q.db.pool.QueryRow(ctx, `SELECT gave_up FROM fedi_deliveries WHERE id = $1`, id).Scan(&gaveUp)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows), err == nil && gaveUp.Valid:
+		return fmt.Errorf("postgres: %s %s: %w", op, receipt, storage.ErrNotFound)
+	case err != nil:
+		return fmt.Errorf("postgres: %s %s: %w", op, receipt, err)
+	}
+	return fmt.Errorf("postgres: %s %s: lease lost: %w", op, receipt, storage.ErrConflict)
+}
+
+// held matches the delivery and lease of a receipt whose lease is still in
+// force: not ended by Retry, not taken over by a later lease.
+const held = ` WHERE id = $1 AND leases = $2 AND lease_until IS NOT NULL AND gave_up IS NULL`
+
+func (q *queue) Ack(ctx context.Context, receipt string) error {
+	return q.settle(ctx, "ack", receipt, `DELETE FROM fedi_deliveries`+held)
+}
+
+func (q *queue) Retry(ctx context.Context, receipt string, at time.Time, lastErr string) error {
+	return q.settle(ctx, "retry", receipt, `
+		UPDATE fedi_deliveries SET not_before = $3, visible = $3, lease_until = NULL, attempts = attempts + 1, last_error = $4`+held,
+		dbutil.Micro(at), dbutil.CleanError(lastErr))
+}
+
+func (q *queue) GiveUp(ctx context.Context, receipt string, lastErr string) error {
+	return q.settle(ctx, "give up", receipt, `
+		UPDATE fedi_deliveries SET gave_up = now(), lease_until = NULL, attempts = attempts + 1, last_error = $3`+held,
+		dbutil.CleanError(lastErr))
+}
+
+func (q *queue) Stats(ctx context.Context) (storage.QueueStats, error) {
+	var (
+		st  storage.QueueStats
+		age pgtype.Interval
+	)
+	err := q.db.pool.QueryRow(ctx, `
+		SELECT
+			count(*) FILTER (WHERE gave_up IS NULL AND visible <= now()),
+			count(*) FILTER (WHERE gave_up IS NULL AND visible > now() AND (lease_until IS NULL OR lease_until <= now())),
+			count(*) FILTER (WHERE gave_up IS NULL AND lease_until > now()),
+			count(*) FILTER (WHERE gave_up IS NOT NULL),
+			now() - min(enqueued) FILTER (WHERE gave_up IS NULL)
+		FROM fedi_deliveries`).Scan(&st.Ready, &st.Scheduled, &st.Leased, &st.Dead, &age)
+	if err != nil {
+		return storage.QueueStats{}, wrap("stats", err)
+	}
+	if age.Valid {
+		st.OldestAge = time.Duration(age.Microseconds+int64(age.Days)*86400e6) * time.Microsecond
+	}
+	return st, nil
+}
+
+// Dead, Requeue and Discard implement storage.DeadLetters.
+
+func (q *queue) Dead(ctx context.Context, cursor string, limit int) ([]storage.Delivery, string, error) {
+	at, id, err := dbutil.ParseDeadCursor("postgres", cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	limit = dbutil.Limit(limit)
+	rows, err := q.db.pool.Query(ctx, `
+		SELECT id, activity, inbox, body, ordering_key, not_before, attempts, last_error, enqueued, gave_up
+		FROM fedi_deliveries
+		WHERE gave_up IS NOT NULL AND (gave_up, id) < ($1, $2)
+		ORDER BY gave_up DESC, id DESC LIMIT $3`, at, id, limit+1)
+	if err != nil {
+		return nil, "", wrap("dead letters", err)
+	}
+	defer rows.Close()
+	var (
+		out  []storage.Delivery
+		next string
+		last struct {
+			id     int64
+			gaveUp time.Time
+		}
+	)
+	for rows.Next() {
+		if len(out) == limit {
+			next = dbutil.DeadCursor(last.gaveUp, last.id)
+			break
+		}
+		var (
+			d    storage.Delivery
+			n    int64
+			body []byte
+		)
+		if err := rows.Scan(&n, &d.Activity, &d.Inbox, &body, &d.OrderingKey, &d.NotBefore, &d.Attempts, &d.LastError, &d.Enqueued, &d.GaveUp); err != nil {
+			return nil, "", wrap("dead letters", err)
+		}
+		d.ID = dbutil.ID(n)
+		if storage.CheckStored("delivery", d.Activity, body) == nil {
+			d.Body = body // a corrupt body is left out; LastError says why it died
+		}
+		d.NotBefore, d.Enqueued, d.GaveUp = dbutil.Micro(d.NotBefore), dbutil.Micro(d.Enqueued), dbutil.Micro(d.GaveUp)
+		last.id, last.gaveUp = n, d.GaveUp
+		out = append(out, d)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, "", wrap("dead letters", err)
+	}
+	return out, next, nil
+}
+
+func (q *queue) Requeue(ctx context.Context, id string, at time.Time) error {
+	n, err := dbutil.ParseID("postgres", id)
+	if err != nil {
+		return err
+	}
+	tag, err := q.db.pool.Exec(ctx, `
+		UPDATE fedi_deliveries SET gave_up = NULL, not_before = $2, visible = $2, lease_until = NULL
+		WHERE id = $1 AND gave_up IS NOT NULL`, n, dbutil.Micro(at))
+	return deadChanged("requeue", id, tag.RowsAffected(), err)
+}
+
+func (q *queue) Discard(ctx context.Context, id string) error {
+	n, err := dbutil.ParseID("postgres", id)
+	if err != nil {
+		return err
+	}
+	tag, err := q.db.pool.Exec(ctx, `DELETE FROM fedi_deliveries WHERE id = $1 AND gave_up IS NOT NULL`, n)
+	return deadChanged("discard", id, tag.RowsAffected(), err)
+}
+
+func deadChanged(op, id string, n int64, err error) error {
+	if err != nil {
+		return fmt.Errorf("postgres: %s %s: %w", op, id, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("postgres: %s %s: no such dead letter: %w", op, id, storage.ErrNotFound)
+	}
+	return nil
+}
