@@ -27,7 +27,7 @@ type CavageParams struct {
 // Unknown parameters are ignored, as the draft says.
 func ParseCavage(s string) (*CavageParams, error) {
 	p := &CavageParams{}
-	seen := map[string]bool{}
+	seen := make([]string, 0, 8)
 	i := 0
 	skipWS := func() {
 		for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
@@ -58,14 +58,12 @@ func ParseCavage(s string) (*CavageParams, error) {
 		quoted := i < len(s) && s[i] == '"'
 		if quoted {
 			i++
-			var b strings.Builder
-			closed := false
+			start, escaped, closed := i, false, false
 			for i < len(s) {
 				c := s[i]
-				i++
-				if c == '\\' && i < len(s) {
-					b.WriteByte(s[i])
-					i++
+				if c == '\\' && i+1 < len(s) {
+					escaped = true
+					i += 2
 					continue
 				}
 				if c == '"' {
@@ -75,12 +73,23 @@ func ParseCavage(s string) (*CavageParams, error) {
 				if c < 0x20 || c == 0x7f {
 					return nil, bad("control character in %q", name)
 				}
-				b.WriteByte(c)
+				i++
 			}
 			if !closed {
 				return nil, bad("unterminated value of %q", name)
 			}
-			val = b.String()
+			val = s[start:i]
+			i++ // the closing quote
+			if escaped {
+				var b strings.Builder
+				for j := 0; j < len(val); j++ {
+					if val[j] == '\\' && j+1 < len(val) {
+						j++
+					}
+					b.WriteByte(val[j])
+				}
+				val = b.String()
+			}
 		} else {
 			start := i
 			for i < len(s) && s[i] >= '0' && s[i] <= '9' {
@@ -91,10 +100,12 @@ func ParseCavage(s string) (*CavageParams, error) {
 				return nil, bad("value of %q is neither quoted nor a number", name)
 			}
 		}
-		if seen[name] {
-			return nil, bad("parameter %q repeated", name)
+		for _, prev := range seen {
+			if prev == name {
+				return nil, bad("parameter %q repeated", name)
+			}
 		}
-		seen[name] = true
+		seen = append(seen, name)
 		var err error
 		switch name {
 		case "keyId":

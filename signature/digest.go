@@ -56,7 +56,11 @@ func checkDigests(h http.Header, body []byte) (checked [2]int, err error) {
 		if len(lines) == 0 {
 			continue
 		}
-		for _, part := range splitList(strings.Join(lines, ",")) {
+		joined := lines[0]
+		if len(lines) > 1 {
+			joined = strings.Join(lines, ",")
+		}
+		for _, part := range splitList(joined) {
 			alg, val, ok := strings.Cut(part, "=")
 			alg = strings.ToLower(strings.TrimSpace(alg))
 			val = strings.TrimSpace(val)

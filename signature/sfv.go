@@ -273,7 +273,7 @@ func (p *sfParser) integer() (sfItem, error) {
 
 func (p *sfParser) str() (sfItem, error) {
 	p.i++ // '"'
-	var b strings.Builder
+	start, escaped := p.i, false
 	for !p.eof() {
 		c := p.s[p.i]
 		p.i++
@@ -282,18 +282,26 @@ func (p *sfParser) str() (sfItem, error) {
 			if p.eof() {
 				return sfItem{}, p.errorf("unterminated escape")
 			}
-			c = p.s[p.i]
-			p.i++
-			if c != '"' && c != '\\' {
+			if c = p.s[p.i]; c != '"' && c != '\\' {
 				return sfItem{}, p.errorf("invalid escape")
 			}
-			b.WriteByte(c)
+			p.i++
+			escaped = true
 		case c == '"':
-			return sfItem{kind: sfString, str: b.String()}, nil
+			v := p.s[start : p.i-1]
+			if escaped {
+				var b strings.Builder
+				for j := 0; j < len(v); j++ {
+					if v[j] == '\\' {
+						j++
+					}
+					b.WriteByte(v[j])
+				}
+				v = b.String()
+			}
+			return sfItem{kind: sfString, str: v}, nil
 		case c < 0x20 || c > 0x7e:
 			return sfItem{}, p.errorf("invalid character in string")
-		default:
-			b.WriteByte(c)
 		}
 	}
 	return sfItem{}, p.errorf("unterminated string")
