@@ -1,6 +1,9 @@
-// Command fedi inspects ActivityPub documents with the fedi library.
+// Command fedi inspects ActivityPub documents and servers with the fedi
+// library.
 //
 //	fedi decode [--roundtrip] FILE|-
+//	fedi webfinger [-allow-loopback] HANDLE
+//	fedi lookup [-signed -key FILE -key-id IRI] [-allow-loopback] [-json] HANDLE|IRI
 //
 // decode reads one ActivityStreams document with the Mobilizon, Lemmy and
 // Communecter vocabularies registered and prints a typed summary: the type
@@ -8,6 +11,13 @@
 // problems the decoder found. With --roundtrip it prints the re-encoded
 // JSON instead. It exits with status 1 and a message that says what and
 // where when the document is not valid.
+//
+// webfinger prints the WebFinger JRD of a handle; lookup resolves a handle
+// (or takes an IRI), fetches the actor or object through the SSRF-safe
+// client, optionally with a signed GET, and prints it decoded. Both reach
+// loopback hosts (over http) only with -allow-loopback, and say which step
+// failed: DNS, a refused address, a non-JSON answer, an id mismatch, a
+// document too large.
 package main
 
 import (
@@ -23,6 +33,11 @@ const usage = `usage: fedi <command> [arguments]
 commands:
   decode [--roundtrip] FILE|-   decode a document and print a typed summary
                                 (or, with --roundtrip, the re-encoded JSON)
+  webfinger HANDLE              print the WebFinger JRD of @user@host
+  lookup HANDLE|IRI             fetch an actor or object and print it decoded
+                                (-signed for authorized fetch)
+
+Run "fedi <command> -h" for a command's flags.
 `
 
 func main() {
@@ -41,6 +56,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch args[0] {
 	case "decode":
 		return runDecode(args[1:], stdin, stdout, stderr)
+	case "webfinger":
+		return runWebfinger(ctx, args[1:], stdout, stderr)
+	case "lookup":
+		return runLookup(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
