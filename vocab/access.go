@@ -48,6 +48,11 @@ func HasType(it Item, name string) bool {
 // the item has none yet they are created, and properties of the set that
 // a registry without the vocabulary had kept in Extra are moved into it.
 // PropsOf returns nil when it is not one of this package's object types.
+//
+// Because it may attach the set, PropsOf (and every view built on it, such
+// as mobilizon.EventOf) writes to the item: like any Go value, an item is
+// used by one goroutine at a time, or shared read-only once its views have
+// been taken.
 func PropsOf[S any](it Item, ps *Properties[S]) *S {
 	w, ok := it.(wrapper)
 	if !ok || ps == nil {
@@ -83,11 +88,17 @@ func migrate[S any](f Field[S], i int, raw json.RawMessage, p parts, v *S) bool 
 		r.decoders.Put(d)
 	}()
 	d.src = string(raw)
-	if d.sc.scan(d.src, r.maxDepth) != nil {
+	if d.sc.scan(d.src, r.lim) != nil {
 		return false
 	}
 	d.nodes = d.sc.nodes
-	d.keys = make([]keyInfo, 0, 8)
+	members := 0
+	for i := range d.nodes {
+		if d.nodes[i].kind == kindObject {
+			members += int(d.nodes[i].count)
+		}
+	}
+	d.keys = make([]keyInfo, 0, members)
 	var ki keyInfo
 	for k := range p.st.keys {
 		if p.st.keys[k].name == string(f.term.Name) {
@@ -180,7 +191,9 @@ func IsPublicItem(it Item) bool {
 
 // marshal and unmarshal implement the json.Marshaler and json.Unmarshaler
 // of the object types with the core registry, so that encoding/json never
-// falls back to go-ap's lossy methods.
+// falls back to go-ap's lossy methods. MarshalJSON has a value receiver,
+// so that it also applies to a struct field of an object type; it encodes
+// a copy of the value, which is shallow and only read.
 func marshal(it Item) ([]byte, error) { return defaultRegistry().Encode(it) }
 
 func unmarshal[T any, PT interface {
@@ -200,85 +213,85 @@ func unmarshal[T any, PT interface {
 }
 
 // MarshalJSON encodes the object as a standalone document.
-func (o *Object) MarshalJSON() ([]byte, error) { return marshal(o) }
+func (o Object) MarshalJSON() ([]byte, error) { return marshal(&o) }
 
 // UnmarshalJSON decodes a document with the core vocabulary.
 func (o *Object) UnmarshalJSON(data []byte) error { return unmarshal(o, data) }
 
 // MarshalJSON encodes the link as a standalone document.
-func (l *Link) MarshalJSON() ([]byte, error) { return marshal(l) }
+func (l Link) MarshalJSON() ([]byte, error) { return marshal(&l) }
 
 // UnmarshalJSON decodes a document with the core vocabulary.
 func (l *Link) UnmarshalJSON(data []byte) error { return unmarshal(l, data) }
 
 // MarshalJSON encodes the activity as a standalone document.
-func (a *Activity) MarshalJSON() ([]byte, error) { return marshal(a) }
+func (a Activity) MarshalJSON() ([]byte, error) { return marshal(&a) }
 
 // UnmarshalJSON decodes a document with the core vocabulary.
 func (a *Activity) UnmarshalJSON(data []byte) error { return unmarshal(a, data) }
 
 // MarshalJSON encodes the activity as a standalone document.
-func (a *IntransitiveActivity) MarshalJSON() ([]byte, error) { return marshal(a) }
+func (a IntransitiveActivity) MarshalJSON() ([]byte, error) { return marshal(&a) }
 
 // UnmarshalJSON decodes a document with the core vocabulary.
 func (a *IntransitiveActivity) UnmarshalJSON(data []byte) error { return unmarshal(a, data) }
 
 // MarshalJSON encodes the question as a standalone document.
-func (q *Question) MarshalJSON() ([]byte, error) { return marshal(q) }
+func (q Question) MarshalJSON() ([]byte, error) { return marshal(&q) }
 
 // UnmarshalJSON decodes a document with the core vocabulary.
 func (q *Question) UnmarshalJSON(data []byte) error { return unmarshal(q, data) }
 
 // MarshalJSON encodes the actor as a standalone document.
-func (a *Actor) MarshalJSON() ([]byte, error) { return marshal(a) }
+func (a Actor) MarshalJSON() ([]byte, error) { return marshal(&a) }
 
 // UnmarshalJSON decodes a document with the core vocabulary.
 func (a *Actor) UnmarshalJSON(data []byte) error { return unmarshal(a, data) }
 
 // MarshalJSON encodes the collection as a standalone document.
-func (c *Collection) MarshalJSON() ([]byte, error) { return marshal(c) }
+func (c Collection) MarshalJSON() ([]byte, error) { return marshal(&c) }
 
 // UnmarshalJSON decodes a document with the core vocabulary.
 func (c *Collection) UnmarshalJSON(data []byte) error { return unmarshal(c, data) }
 
 // MarshalJSON encodes the collection as a standalone document.
-func (c *OrderedCollection) MarshalJSON() ([]byte, error) { return marshal(c) }
+func (c OrderedCollection) MarshalJSON() ([]byte, error) { return marshal(&c) }
 
 // UnmarshalJSON decodes a document with the core vocabulary.
 func (c *OrderedCollection) UnmarshalJSON(data []byte) error { return unmarshal(c, data) }
 
 // MarshalJSON encodes the page as a standalone document.
-func (c *CollectionPage) MarshalJSON() ([]byte, error) { return marshal(c) }
+func (c CollectionPage) MarshalJSON() ([]byte, error) { return marshal(&c) }
 
 // UnmarshalJSON decodes a document with the core vocabulary.
 func (c *CollectionPage) UnmarshalJSON(data []byte) error { return unmarshal(c, data) }
 
 // MarshalJSON encodes the page as a standalone document.
-func (c *OrderedCollectionPage) MarshalJSON() ([]byte, error) { return marshal(c) }
+func (c OrderedCollectionPage) MarshalJSON() ([]byte, error) { return marshal(&c) }
 
 // UnmarshalJSON decodes a document with the core vocabulary.
 func (c *OrderedCollectionPage) UnmarshalJSON(data []byte) error { return unmarshal(c, data) }
 
 // MarshalJSON encodes the place as a standalone document.
-func (p *Place) MarshalJSON() ([]byte, error) { return marshal(p) }
+func (p Place) MarshalJSON() ([]byte, error) { return marshal(&p) }
 
 // UnmarshalJSON decodes a document with the core vocabulary.
 func (p *Place) UnmarshalJSON(data []byte) error { return unmarshal(p, data) }
 
 // MarshalJSON encodes the profile as a standalone document.
-func (p *Profile) MarshalJSON() ([]byte, error) { return marshal(p) }
+func (p Profile) MarshalJSON() ([]byte, error) { return marshal(&p) }
 
 // UnmarshalJSON decodes a document with the core vocabulary.
 func (p *Profile) UnmarshalJSON(data []byte) error { return unmarshal(p, data) }
 
 // MarshalJSON encodes the relationship as a standalone document.
-func (r *Relationship) MarshalJSON() ([]byte, error) { return marshal(r) }
+func (r Relationship) MarshalJSON() ([]byte, error) { return marshal(&r) }
 
 // UnmarshalJSON decodes a document with the core vocabulary.
 func (r *Relationship) UnmarshalJSON(data []byte) error { return unmarshal(r, data) }
 
 // MarshalJSON encodes the tombstone as a standalone document.
-func (t *Tombstone) MarshalJSON() ([]byte, error) { return marshal(t) }
+func (t Tombstone) MarshalJSON() ([]byte, error) { return marshal(&t) }
 
 // UnmarshalJSON decodes a document with the core vocabulary.
 func (t *Tombstone) UnmarshalJSON(data []byte) error { return unmarshal(t, data) }

@@ -13,8 +13,9 @@ import (
 //
 // where the definitions are those of the Common terms and of every
 // vocabulary the document uses, followed by the input's own definitions of
-// terms that still appear among its unknown properties. Results are cached
-// per combination.
+// the terms we do not define (so that its unknown properties keep their
+// meaning). Results are cached per combination, for inputs of a modest
+// size.
 
 const maxCachedContexts = 1024
 
@@ -23,6 +24,10 @@ type contextKey struct {
 	used   string // one byte per registered vocabulary, then per property set: '1' used
 	orig   string // the input's @context, when it carries something
 }
+
+// maxCachedOrig bounds the input contexts the cache keeps as keys, so
+// that hostile documents cannot pin memory through it.
+const maxCachedOrig = 8 << 10
 
 func (r *Registry) contextFor(e *encoder, orig string) ([]byte, error) {
 	if orig != "" && !carriesSomething(orig) {
@@ -36,7 +41,7 @@ func (r *Registry) contextFor(e *encoder, orig string) ([]byte, error) {
 	for _, used := range e.sets {
 		vm = append(vm, '0'+b2i(used))
 	}
-	cacheable := len(e.foreign) == 0
+	cacheable := len(e.foreign) == 0 && len(orig) <= maxCachedOrig
 	if cacheable {
 		key := contextKey{common: e.common, used: string(vm), orig: orig}
 		if v, ok := r.contexts.Load(key); ok {
@@ -81,12 +86,15 @@ func (r *Registry) buildContext(e *encoder, orig string) []byte {
 	w.buf = append(w.buf, ',')
 	w.str(SecurityContext)
 
-	// What the input's context brings that we do not define.
+	// What the input's context brings that we do not define. A name we
+	// do define is replaced by our definition, so that the input's other
+	// definitions that use it (a prefix, say) keep their meaning.
 	var carriedIRIs []string
 	var carriedDefs []string // name, raw definition, name, raw definition...
+	var ours []Term
 	if orig != "" {
 		var sc scanner
-		if sc.scan(orig, DefaultMaxDepth) == nil {
+		if sc.scan(orig, limits{depth: DefaultMaxDepth, values: DefaultMaxValues, objects: DefaultMaxObjects}) == nil {
 			d := &decoder{src: orig, nodes: sc.nodes}
 			visit := func(n int32) {
 				switch d.nodes[n].kind {
@@ -97,8 +105,23 @@ func (r *Registry) buildContext(e *encoder, orig string) []byte {
 				case kindObject:
 					for c := d.nodes[n].child; c != 0; c = d.nodes[c].next {
 						name := d.key(c)
-						if as2Terms[name] || r.defines(name) {
+						if as2Terms[name] {
 							continue
+						}
+						if t, ok := r.defs[jsonld.Term(name)]; ok {
+							ours = append(ours, t.term)
+							continue
+						}
+						if _, ok := r.terms[name]; ok {
+							continue // a core property: the AS2 context defines it
+						}
+						// A later definition of the same name wins, as in
+						// JSON-LD.
+						for i := 0; i < len(carriedDefs); i += 2 {
+							if carriedDefs[i] == name {
+								carriedDefs = append(carriedDefs[:i], carriedDefs[i+2:]...)
+								break
+							}
 						}
 						carriedDefs = append(carriedDefs, name, d.rawText(c))
 					}
@@ -149,6 +172,7 @@ func (r *Registry) buildContext(e *encoder, orig string) []byte {
 		}
 		add(s.terms())
 	}
+	add(ours)
 	if len(defs) > 0 || len(carriedDefs) > 0 {
 		w.buf = append(w.buf, ",{"...)
 		first := true

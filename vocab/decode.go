@@ -47,7 +47,7 @@ func (d *decoder) reset() {
 
 func (d *decoder) decodeDocument(data []byte, expandable bool) (Item, error) {
 	d.src = string(data)
-	if serr := d.sc.scan(d.src, d.r.maxDepth); serr != nil {
+	if serr := d.sc.scan(d.src, d.r.lim); serr != nil {
 		line, col := lineCol(d.src, serr.offset)
 		return nil, &DecodeError{Err: serr.err, Offset: serr.offset, Line: line, Column: col, Detail: serr.msg}
 	}
@@ -90,16 +90,27 @@ func (d *decoder) decodeDocument(data []byte, expandable bool) (Item, error) {
 	return nil, d.fail(ErrNotObject, 0, "the document is "+root.kind.article())
 }
 
-// expanded reports whether an object is in expanded JSON-LD form: it uses
-// @id, @type or @graph, or full IRIs as keys.
+// expanded reports whether an object needs a JSON-LD processor: it uses
+// the keywords @id or @type, or every member is a keyword or a full IRI
+// (with at least one @graph or IRI). A compact document that merely
+// carries some full-IRI members does not: those stay in Extra.
 func (d *decoder) expanded(idx int32) bool {
+	found, compact := false, false
 	for c := d.nodes[idx].child; c != 0; c = d.nodes[c].next {
-		k := d.src[d.nodes[c].kstart:d.nodes[c].kend]
-		if k == "@id" || k == "@type" || k == "@graph" || strings.HasPrefix(k, "http://") || strings.HasPrefix(k, "https://") {
+		k := d.key(c)
+		switch {
+		case k == "@id" || k == "@type":
+			// The keyword form of id and type: JSON-LD, whatever the
+			// other members look like.
 			return true
+		case k == "@graph" || strings.HasPrefix(k, "http://") || strings.HasPrefix(k, "https://"):
+			found = true
+		case strings.HasPrefix(k, "@"):
+		default:
+			compact = true
 		}
 	}
-	return false
+	return found && !compact
 }
 
 // str returns the text of a string node.
@@ -221,7 +232,7 @@ func (d *decoder) object(idx int32, top bool) (wrapper, error) {
 	var typeNode int32
 	var hasActor, hasObject, hasInbox bool
 	for c := d.nodes[idx].child; c != 0; c = d.nodes[c].next {
-		switch d.src[d.nodes[c].kstart:d.nodes[c].kend] {
+		switch d.key(c) {
 		case "type":
 			typeNode = c
 		case "actor":
@@ -262,7 +273,7 @@ func (d *decoder) object(idx int32, top bool) (wrapper, error) {
 	d.keys = d.keys[:len(d.keys)+count]
 	var seen [2]uint64 // core properties seen, to reject duplicates
 	for c := d.nodes[idx].child; c != 0; c = d.nodes[c].next {
-		if bit := langKeyBit(d.src[d.nodes[c].kstart:d.nodes[c].kend]); bit != 0 {
+		if bit := langKeyBit(d.key(c)); bit != 0 {
 			p.langKeys |= bit
 		}
 	}
@@ -398,7 +409,7 @@ func (d *decoder) extra(p parts, c int32, ki *keyInfo) error {
 	}
 	(*p.extra)[ki.name] = d.rawMessage(c)
 	ki.flags &^= kfScalar | kfNull | kfMap | kfPlain
-	ki.pr = pNone // encoding writes the raw value
+	ki.flags |= kfRaw // encoding writes the raw value while the typed field is unchanged
 	return nil
 }
 
@@ -590,6 +601,12 @@ func (d *decoder) nlv(p parts, n int32, ki *keyInfo, dst *ap.NaturalLanguageValu
 			ki.flags |= kfMap
 			d.note(p.st, SeverityError, ki.name+" must be a string; a language map belongs in "+ki.name+"Map")
 		}
+		if dup, at := d.duplicateKey(n); dup != "" {
+			d.push(dup)
+			err := d.fail(ErrSyntax, at, fmt.Sprintf("duplicate member %q", dup))
+			d.pop()
+			return false, err
+		}
 		for e := nd.child; e != 0; e = d.nodes[e].next {
 			lang := d.key(e)
 			if !validLanguageTag(lang) {
@@ -605,6 +622,46 @@ func (d *decoder) nlv(p parts, n int32, ki *keyInfo, dst *ap.NaturalLanguageValu
 		return true, nil
 	}
 	return false, d.fail(ErrPropertyType, n, "expected a string, got "+nd.kind.article())
+}
+
+// duplicateKey returns the first member name that appears twice in the
+// object node n, and the node of its second occurrence. Small objects are
+// compared pairwise; larger ones through a map, to stay linear.
+func (d *decoder) duplicateKey(n int32) (string, int32) {
+	nd := &d.nodes[n]
+	if nd.count <= 16 {
+		for a := nd.child; a != 0; a = d.nodes[a].next {
+			ka := d.key(a)
+			for b := d.nodes[a].next; b != 0; b = d.nodes[b].next {
+				if d.key(b) == ka {
+					return ka, b
+				}
+			}
+		}
+		return "", 0
+	}
+	seen := make(map[string]struct{}, nd.count)
+	for c := nd.child; c != 0; c = d.nodes[c].next {
+		k := d.key(c)
+		if _, dup := seen[k]; dup {
+			return k, c
+		}
+		seen[k] = struct{}{}
+	}
+	return "", 0
+}
+
+// noDuplicates fails on a duplicate member of object node n.
+func (d *decoder) noDuplicates(n int32) error {
+	if d.nodes[n].kind != kindObject {
+		return nil
+	}
+	if dup, at := d.duplicateKey(n); dup != "" {
+		d.push(dup)
+		defer d.pop()
+		return d.fail(ErrSyntax, at, fmt.Sprintf("duplicate member %q", dup))
+	}
+	return nil
 }
 
 // langKeyBit numbers the natural-language members; their Map forms take
@@ -1174,6 +1231,9 @@ func (d *decoder) publicKey(p parts, n int32, ki *keyInfo) (bool, error) {
 	}
 	switch d.nodes[n].kind {
 	case kindObject:
+		if err := d.noDuplicates(n); err != nil {
+			return true, err
+		}
 		if err := fill(n); err != nil {
 			return true, err
 		}
@@ -1181,6 +1241,16 @@ func (d *decoder) publicKey(p parts, n int32, ki *keyInfo) (bool, error) {
 			return true, nil
 		}
 	case kindArray:
+		i := 0
+		for e := d.nodes[n].child; e != 0; e = d.nodes[e].next {
+			d.pushIdx(i)
+			err := d.noDuplicates(e)
+			d.pop()
+			if err != nil {
+				return true, err
+			}
+			i++
+		}
 		if first := d.nodes[n].child; first != 0 && d.nodes[first].kind == kindObject {
 			d.pushIdx(0)
 			err := fill(first)
@@ -1201,7 +1271,8 @@ func (d *decoder) publicKey(p parts, n int32, ki *keyInfo) (bool, error) {
 	default:
 		return false, d.fail(ErrPropertyType, n, "publicKey must be an object, got "+d.nodes[n].kind.article())
 	}
-	p.st.snapshot().publicKey = *pk
+	snap := p.st.snapshot()
+	snap.publicKey, snap.hasPublicKey = *pk, true
 	return false, nil
 }
 
@@ -1213,6 +1284,9 @@ var endpointNames = []string{"sharedInbox", "uploadMedia", "oauthAuthorizationEn
 func (d *decoder) endpoints(p parts, n int32, ki *keyInfo) (bool, error) {
 	switch d.nodes[n].kind {
 	case kindObject:
+		if err := d.noDuplicates(n); err != nil {
+			return true, err
+		}
 		ep := &ap.Endpoints{}
 		for c := d.nodes[n].child; c != 0; c = d.nodes[c].next {
 			if d.nodes[c].kind != kindString {
@@ -1250,7 +1324,8 @@ func (d *decoder) endpoints(p parts, n int32, ki *keyInfo) (bool, error) {
 		if d.stringMembers(n, endpointNames...) {
 			return true, nil
 		}
-		p.st.snapshot().endpoints = *ep
+		snap := p.st.snapshot()
+		snap.endpoints, snap.hasEndpoints = *ep, true
 		return false, nil
 	case kindNull:
 		ki.flags |= kfNull
@@ -1265,6 +1340,9 @@ func (d *decoder) endpoints(p parts, n int32, ki *keyInfo) (bool, error) {
 func (d *decoder) source(p parts, n int32, ki *keyInfo) (bool, error) {
 	switch d.nodes[n].kind {
 	case kindObject:
+		if err := d.noDuplicates(n); err != nil {
+			return true, err
+		}
 		src := &p.obj.Source
 		for c := d.nodes[n].child; c != 0; c = d.nodes[c].next {
 			if d.nodes[c].kind != kindString {
@@ -1280,7 +1358,8 @@ func (d *decoder) source(p parts, n int32, ki *keyInfo) (bool, error) {
 		if d.stringMembers(n, "content", "mediaType") && d.member1(n, "content") != 0 {
 			return true, nil
 		}
-		p.st.snapshot().source = *src
+		snap := p.st.snapshot()
+		snap.source, snap.hasSource = *src, true
 		return false, nil
 	case kindNull:
 		ki.flags |= kfNull

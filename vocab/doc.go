@@ -51,6 +51,13 @@
 // NewRegistry fails with a *ConflictError when two vocabularies define the
 // same term, type or property differently.
 //
+// # Concurrency
+//
+// A Registry is immutable and safe for concurrent use. A decoded item is a
+// plain Go value: use it from one goroutine at a time, or share it
+// read-only. Typed views attach their property set on first use, so take
+// them before sharing an item.
+//
 // # Errors
 //
 // Decode returns a *DecodeError that names the JSON path, line and column

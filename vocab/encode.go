@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"strconv"
 	"time"
@@ -201,6 +202,7 @@ func (e *encoder) object(p parts, top bool) error {
 		slices.Sort(names)
 		for _, name := range names {
 			e.key(&first, name)
+			e.markTerm(name)
 			if err := e.raw(extra[name]); err != nil {
 				return fmt.Errorf("%w (member %q)", err, name)
 			}
@@ -274,13 +276,29 @@ func (e *encoder) member(p parts, ki *keyInfo, top bool, first *bool, w *written
 		return nil
 	}
 	if pr := ki.pr; pr != pNone {
-		n := len(e.buf)
-		if err := e.coreProp(p, pr, ki, false, first, w); err != nil {
-			return err
+		// The final pass must not write this property again, whatever
+		// happens here.
+		defer w.markCore(pr)
+		if ki.flags&kfRaw == 0 {
+			return e.coreProp(p, pr, ki, false, first, w)
 		}
-		if len(e.buf) != n || w.hasCore(pr) {
+		// The input's value did not fit the typed field and was kept in
+		// Extra: it is written back while the field is unchanged;
+		// otherwise the field wins, and a cleared field writes nothing.
+		if rawUnchanged(p, pr) {
+			if raw, ok := (*p.extra)[ki.name]; ok {
+				e.key(first, ki.name)
+				w.extra++
+				if err := e.raw(raw); err != nil {
+					return fmt.Errorf("%w (member %q)", err, ki.name)
+				}
+			}
 			return nil
 		}
+		if (*p.extra)[ki.name] != nil {
+			w.extra++ // replaced by the typed value
+		}
+		return e.coreProp(p, pr, nil, false, first, w)
 	}
 	for si, sv := range st.sets {
 		fi, ok := sv.set.fieldIndex(ki.name)
@@ -303,11 +321,21 @@ func (e *encoder) member(p parts, ki *keyInfo, top bool, first *bool, w *written
 	if raw, ok := (*p.extra)[ki.name]; ok {
 		e.key(first, ki.name)
 		w.extra++
+		e.markTerm(ki.name)
 		if err := e.raw(raw); err != nil {
 			return fmt.Errorf("%w (member %q)", err, ki.name)
 		}
 	}
 	return nil
+}
+
+// markTerm records that an Extra member was written whose name a
+// registered vocabulary defines (a value of an unexpected JSON type), so
+// that the @context still defines it.
+func (e *encoder) markTerm(name string) {
+	if ref, ok := e.r.terms[name]; ok && ref.set >= 0 {
+		e.markSet(e.r.sets[ref.set])
+	}
 }
 
 // markSet records that a property of set s was written, so that the
@@ -606,18 +634,24 @@ func (e *encoder) coreProp(p parts, pr prop, ki *keyInfo, built bool, first *boo
 		}
 	}
 	if pl := p.place; pl != nil {
-		latLong := p.st.flags&stLatLong != 0 || pl.Latitude != 0 || pl.Longitude != 0
+		// A member of the input is written even when zero (unless it was
+		// null); latitude and longitude go together.
+		inInput := ki != nil && ki.flags&kfNull == 0
+		latLong := inInput
+		if ki == nil {
+			latLong = p.st.flags&stLatLong != 0 || pl.Latitude != 0 || pl.Longitude != 0
+		}
 		switch pr {
 		case pAccuracy:
-			return num(pl.Accuracy, ki != nil)
+			return num(pl.Accuracy, inInput)
 		case pAltitude:
-			return num(pl.Altitude, ki != nil)
+			return num(pl.Altitude, inInput)
 		case pLatitude:
-			return num(pl.Latitude, ki != nil || latLong)
+			return num(pl.Latitude, latLong)
 		case pLongitude:
-			return num(pl.Longitude, ki != nil || latLong)
+			return num(pl.Longitude, latLong)
 		case pRadius:
-			return num(float64(pl.Radius), ki != nil)
+			return num(float64(pl.Radius), inInput)
 		case pUnits:
 			return str(pl.Units)
 		}
@@ -733,7 +767,7 @@ func (e *encoder) nlv(v ap.NaturalLanguageValues, mapKey bool, name string, ki *
 			tagged++
 		}
 	}
-	if mapKey && ki != nil && ki.flags&kfPlain != 0 && plain > 0 {
+	if mapKey && ki != nil && ki.flags&kfPlain != 0 && plain > 0 && tagged == 0 {
 		// "nameMap": "text" in the input.
 		e.key(first, name)
 		w.markCore(pr)
@@ -814,10 +848,6 @@ func (e *encoder) langMap(v ap.NaturalLanguageValues) {
 
 func (e *encoder) publicKey(p parts, ki *keyInfo, first *bool, w *written) error {
 	pk := p.actor.PublicKey
-	if raw, ok := (*p.extra)["publicKey"]; ok && p.st.snap != nil && pk == p.st.snap.publicKey {
-		_ = raw
-		return nil // the raw form in Extra is written instead
-	}
 	if pk == (ap.PublicKey{}) {
 		return e.null("publicKey", ki, first, w, pPublicKey)
 	}
@@ -843,11 +873,6 @@ func (e *encoder) publicKey(p parts, ki *keyInfo, first *bool, w *written) error
 
 func (e *encoder) endpoints(p parts, ki *keyInfo, first *bool, w *written) error {
 	ep := p.actor.Endpoints
-	if _, ok := (*p.extra)["endpoints"]; ok {
-		if ep == nil || p.st.snap != nil && endpointsEqual(*ep, p.st.snap.endpoints) {
-			return nil // the raw form in Extra is written instead
-		}
-	}
 	if ep == nil {
 		return e.null("endpoints", ki, first, w, pEndpoints)
 	}
@@ -886,11 +911,6 @@ func endpointsEqual(a, b ap.Endpoints) bool {
 
 func (e *encoder) source(p parts, ki *keyInfo, first *bool, w *written) error {
 	src := p.obj.Source
-	if _, ok := (*p.extra)["source"]; ok {
-		if p.st.snap != nil && sourceEqual(src, p.st.snap.source) || len(src.Content) == 0 && src.MediaType == "" {
-			return nil // the raw form in Extra is written instead
-		}
-	}
 	if len(src.Content) == 0 && src.MediaType == "" {
 		return e.null("source", ki, first, w, pSource)
 	}
@@ -951,9 +971,19 @@ func (e *encoder) item(v ap.Item, ki *keyInfo) error {
 	}
 	p, ok := partsOf(v)
 	if !ok {
+		if isNilPointer(v) {
+			e.buf = append(e.buf, "null"...)
+			return nil
+		}
 		return fmt.Errorf("%w: unsupported item type %T", ErrEncode, v)
 	}
 	return e.object(p, false)
+}
+
+// isNilPointer reports a typed nil, such as a nil *Object in an Item.
+func isNilPointer(v any) bool {
+	rv := reflect.ValueOf(v)
+	return rv.Kind() == reflect.Pointer && rv.IsNil()
 }
 
 func (e *encoder) items(v ap.ItemCollection, ki *keyInfo) error {
@@ -1145,7 +1175,11 @@ func (e *encoder) strBytes(s []byte) {
 // one of go-ap's own structs.
 func partsOf(it Item) (parts, bool) {
 	if w, ok := it.(wrapper); ok {
-		return w.parts(), true
+		p := w.parts()
+		return p, p.st != nil
+	}
+	if it == nil || isNilPointer(it) {
+		return parts{}, false
 	}
 	var obj Object
 	emptyExtra := new(Extra)

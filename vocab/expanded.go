@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/piprate/json-gold/ld"
 )
@@ -22,6 +23,24 @@ var contextFiles embed.FS
 // offlineLoader serves the embedded contexts and refuses everything else.
 type offlineLoader struct{}
 
+// embeddedContexts parses the embedded context documents once. json-gold
+// only reads the documents it is given.
+var embeddedContexts = sync.OnceValues(func() (map[string]any, error) {
+	out := map[string]any{}
+	for _, file := range []string{"contexts/activitystreams.jsonld", "contexts/security-v1.jsonld"} {
+		data, err := contextFiles.ReadFile(file)
+		if err != nil {
+			return nil, err
+		}
+		var doc any
+		if err := json.Unmarshal(data, &doc); err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+		out[file] = doc
+	}
+	return out, nil
+})
+
 func (offlineLoader) LoadDocument(u string) (*ld.RemoteDocument, error) {
 	var file string
 	switch strings.TrimSuffix(u, "#") {
@@ -33,15 +52,11 @@ func (offlineLoader) LoadDocument(u string) (*ld.RemoteDocument, error) {
 	default:
 		return nil, fmt.Errorf("context %s is not available offline; only the ActivityStreams and security contexts are", u)
 	}
-	data, err := contextFiles.ReadFile(file)
+	docs, err := embeddedContexts()
 	if err != nil {
 		return nil, err
 	}
-	var doc any
-	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, err
-	}
-	return &ld.RemoteDocument{DocumentURL: u, Document: doc}, nil
+	return &ld.RemoteDocument{DocumentURL: u, Document: docs[file]}, nil
 }
 
 func (r *Registry) decodeExpanded(data []byte) (Item, error) {
@@ -51,9 +66,9 @@ func (r *Registry) decodeExpanded(data []byte) (Item, error) {
 	if err := dec.Decode(&doc); err != nil {
 		return nil, &DecodeError{Err: ErrSyntax, Path: "$", Detail: err.Error()}
 	}
-	var ctx any
-	if err := json.Unmarshal(r.Context(), &ctx); err != nil {
-		return nil, fmt.Errorf("vocab: the registry's context: %w", err)
+	ctx, err := r.parsedContext()
+	if err != nil {
+		return nil, err
 	}
 	opts := ld.NewJsonLdOptions("")
 	opts.DocumentLoader = offlineLoader{}
@@ -88,4 +103,16 @@ func (r *Registry) decodeExpanded(data []byte) (Item, error) {
 			Message: "expanded JSON-LD, compacted against the registry's context"})
 	}
 	return it, nil
+}
+
+// parsedContext returns the registry's full context as json-gold reads it,
+// built once.
+func (r *Registry) parsedContext() (any, error) {
+	r.ctxOnce.Do(func() {
+		r.ctxErr = json.Unmarshal(r.Context(), &r.ctxParsed)
+	})
+	if r.ctxErr != nil {
+		return nil, fmt.Errorf("vocab: the registry's context: %w", r.ctxErr)
+	}
+	return r.ctxParsed, nil
 }

@@ -42,7 +42,7 @@ func TestScanner(t *testing.T) {
 		{in: strings.Repeat("[", 64) + strings.Repeat("]", 64)},
 	} {
 		var sc scanner
-		err := sc.scan(tc.in, 64)
+		err := sc.scan(tc.in, limits{depth: 64, values: 1 << 20, objects: 1 << 20})
 		if tc.err == nil {
 			assert.Nil(t, err, "%q", tc.in)
 			continue

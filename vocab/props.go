@@ -42,9 +42,64 @@ var shapeProps = func() [numShapes][]prop {
 	return m
 }()
 
-// hasCoreValue reports cheaply whether an item may have something to write
-// for pr; coreProp then decides. It is false only when the field is empty.
+// hasCoreValue reports whether the final pass of the encoder has
+// something to write for pr, which the input did not have: the field holds
+// a value, or a default applies (totalItems of a collection built in Go,
+// latitude with longitude).
 func hasCoreValue(p parts, pr prop, built bool) bool {
+	switch pr {
+	case pTotalItems:
+		if built {
+			return true
+		}
+	case pLatitude, pLongitude:
+		if p.place != nil {
+			return p.st.flags&stLatLong != 0 || p.place.Latitude != 0 || p.place.Longitude != 0
+		}
+	case pClosed:
+		if q := p.q; q != nil {
+			return q.Closed || !q.ClosedAt.IsZero() || q.ClosedBy != nil
+		}
+	}
+	return fieldSet(p, pr)
+}
+
+// rawUnchanged reports whether the typed field of a property whose input
+// value was kept raw in Extra still holds what decoding put there: the
+// best-effort snapshot for publicKey, endpoints and source, nothing for
+// the others.
+func rawUnchanged(p parts, pr prop) bool {
+	snap := p.st.snap
+	switch pr {
+	case pPublicKey:
+		if p.actor != nil {
+			if snap != nil && snap.hasPublicKey {
+				return p.actor.PublicKey == snap.publicKey
+			}
+			return p.actor.PublicKey == (ap.PublicKey{})
+		}
+	case pEndpoints:
+		if p.actor != nil {
+			if snap != nil && snap.hasEndpoints {
+				return p.actor.Endpoints != nil && endpointsEqual(*p.actor.Endpoints, snap.endpoints)
+			}
+			return p.actor.Endpoints == nil
+		}
+	case pSource:
+		if p.obj != nil && snap != nil && snap.hasSource {
+			return sourceEqual(p.obj.Source, snap.source)
+		}
+	case pClosed:
+		if q := p.q; q != nil {
+			return !q.Closed && q.ClosedAt.IsZero() && q.ClosedBy == nil
+		}
+	}
+	return !fieldSet(p, pr)
+}
+
+// fieldSet reports whether the typed field of pr holds a value. It is
+// false for a property the shape has no field for.
+func fieldSet(p parts, pr prop) bool {
 	if pr.isCommon() {
 		c := p.common
 		switch pr {
@@ -164,13 +219,124 @@ func hasCoreValue(p parts, pr prop, built bool) bool {
 		return o.Shares != nil
 	case pSource:
 		return len(o.Source.Content) > 0 || o.Source.MediaType != ""
-	case pTotalItems:
-		return built || p.coll.TotalItems != 0
-	case pLatitude, pLongitude:
-		return p.st.flags&stLatLong != 0 || p.place.Latitude != 0 || p.place.Longitude != 0
 	}
-	// The shape-specific properties are few; let coreProp look.
-	return true
+	if pr == pActor {
+		return p.getActor() != nil
+	}
+	if ia := p.ia; ia != nil {
+		switch pr {
+		case pTarget:
+			return ia.Target != nil
+		case pResult:
+			return ia.Result != nil
+		case pOrigin:
+			return ia.Origin != nil
+		case pInstrument:
+			return ia.Instrument != nil
+		}
+	}
+	if pr == pObject && p.object != nil {
+		return *p.object != nil
+	}
+	if q := p.q; q != nil {
+		switch pr {
+		case pOneOf:
+			return q.OneOf != nil
+		case pAnyOf:
+			return q.AnyOf != nil
+		case pClosed:
+			return q.Closed || !q.ClosedAt.IsZero() || q.ClosedBy != nil
+		}
+	}
+	if a := p.actor; a != nil {
+		switch pr {
+		case pInbox:
+			return a.Inbox != nil
+		case pOutbox:
+			return a.Outbox != nil
+		case pFollowing:
+			return a.Following != nil
+		case pFollowers:
+			return a.Followers != nil
+		case pLiked:
+			return a.Liked != nil
+		case pPreferredUsername:
+			return hasPlain(a.PreferredUsername)
+		case pPreferredUsernameMap:
+			return hasTagged(a.PreferredUsername)
+		case pEndpoints:
+			return a.Endpoints != nil
+		case pStreams:
+			return a.Streams != nil
+		case pPublicKey:
+			return a.PublicKey != (ap.PublicKey{})
+		}
+	}
+	if c := p.coll; c != nil {
+		ordered := p.shape == ShapeOrderedCollection || p.shape == ShapeOrderedCollectionPage
+		switch pr {
+		case pCurrent:
+			return c.Current != nil
+		case pFirst:
+			return c.First != nil
+		case pLast:
+			return c.Last != nil
+		case pTotalItems:
+			return c.TotalItems != 0
+		case pItems:
+			return !ordered && c.Items != nil
+		case pOrderedItems:
+			return ordered && c.Items != nil
+		}
+	}
+	if pg := p.page; pg != nil {
+		switch pr {
+		case pPartOf:
+			return pg.PartOf != nil
+		case pNext:
+			return pg.Next != nil
+		case pPrev:
+			return pg.Prev != nil
+		case pStartIndex:
+			return p.ocp != nil && p.ocp.StartIndex != 0
+		}
+	}
+	if pl := p.place; pl != nil {
+		switch pr {
+		case pAccuracy:
+			return pl.Accuracy != 0
+		case pAltitude:
+			return pl.Altitude != 0
+		case pLatitude:
+			return pl.Latitude != 0
+		case pLongitude:
+			return pl.Longitude != 0
+		case pRadius:
+			return pl.Radius != 0
+		case pUnits:
+			return pl.Units != ""
+		}
+	}
+	if r := p.rel; r != nil {
+		switch pr {
+		case pSubject:
+			return r.Subject != nil
+		case pRelationship:
+			return r.Relationship != nil
+		}
+	}
+	if pr == pDescribes && p.prof != nil {
+		return p.prof.Describes != nil
+	}
+	if t := p.tomb; t != nil {
+		switch pr {
+		case pFormerType:
+			return t.FormerType != ""
+		case pDeleted:
+			return !t.Deleted.IsZero()
+		}
+	}
+	return false
 }
 
 func hasPlain(v ap.NaturalLanguageValues) bool {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"sync"
 
 	"github.com/go-ap/jsonld"
@@ -14,6 +15,8 @@ const (
 	DefaultMaxDepth         = 64
 	DefaultMaxBytes         = 1 << 20
 	DefaultMaxExpandedBytes = 256 << 10
+	DefaultMaxObjects       = 10_000
+	DefaultMaxValues        = 100_000
 )
 
 // Options configures a Registry. The zero value is a registry of the core
@@ -31,6 +34,13 @@ type Options struct {
 	// form, which a general JSON-LD processor compacts at a much higher
 	// cost per byte; 0 means DefaultMaxExpandedBytes.
 	MaxExpandedBytes int
+	// MaxObjects bounds the number of JSON objects in a document; each
+	// becomes a Go value of about a kilobyte, so this, not MaxBytes, bounds
+	// the memory a decoded document keeps. 0 means DefaultMaxObjects.
+	MaxObjects int
+	// MaxValues bounds the number of JSON values of any kind; 0 means
+	// DefaultMaxValues.
+	MaxValues int
 }
 
 // Registry decodes and encodes ActivityStreams documents with a fixed set
@@ -45,12 +55,16 @@ type Registry struct {
 	maxDepth    int
 	maxBytes    int
 	maxExpanded int
+	lim         limits
 
 	decoders sync.Pool // *decoder
 	encoders sync.Pool // *encoder
 	contexts sync.Map  // contextKey → []byte
 	ctxCount int64     // entries in contexts, to bound the cache
-	ctxMu    sync.Mutex
+
+	ctxOnce   sync.Once // the full context, parsed for the JSON-LD fallback
+	ctxParsed any
+	ctxErr    error
 }
 
 type termRef struct {
@@ -91,8 +105,11 @@ func MustRegistry(vocabs ...*Vocabulary) *Registry {
 // New builds a registry. It fails with a *ConflictError when two
 // vocabularies define the same term, type or property differently.
 func New(opts Options) (*Registry, error) {
-	if opts.MaxDepth < 0 || opts.MaxBytes < 0 || opts.MaxExpandedBytes < 0 {
+	if opts.MaxDepth < 0 || opts.MaxBytes < 0 || opts.MaxExpandedBytes < 0 || opts.MaxObjects < 0 || opts.MaxValues < 0 {
 		return nil, errors.New("vocab: negative limit")
+	}
+	if opts.MaxBytes > math.MaxInt32 {
+		return nil, fmt.Errorf("vocab: MaxBytes %d is above the 2 GiB the decoder addresses", opts.MaxBytes)
 	}
 	r := &Registry{
 		terms:       make(map[string]termRef, 128),
@@ -111,6 +128,13 @@ func New(opts Options) (*Registry, error) {
 	}
 	if r.maxExpanded == 0 {
 		r.maxExpanded = DefaultMaxExpandedBytes
+	}
+	r.lim = limits{depth: r.maxDepth, values: opts.MaxValues, objects: opts.MaxObjects}
+	if r.lim.values == 0 {
+		r.lim.values = DefaultMaxValues
+	}
+	if r.lim.objects == 0 {
+		r.lim.objects = DefaultMaxObjects
 	}
 	for p := pAttachment; p < numProps; p++ {
 		r.terms[propNames[p]] = termRef{core: p, set: -1}

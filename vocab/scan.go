@@ -80,19 +80,32 @@ type scanError struct {
 }
 
 type scanner struct {
-	s        string
-	pos      int
-	nodes    []node
-	maxDepth int
-	err      *scanError
+	s          string
+	pos        int
+	nodes      []node
+	maxDepth   int
+	maxValues  int // bound on len(nodes)
+	maxObjects int
+	objects    int
+	err        *scanError
+}
+
+// limits bounds what one document may hold besides its size: decoding
+// turns every object into a wrapper of about a kilobyte, so a document of
+// many tiny objects would otherwise keep far more memory than its size.
+type limits struct {
+	depth, values, objects int
 }
 
 // scan parses s completely. The root node is nodes[0].
-func (sc *scanner) scan(s string, maxDepth int) *scanError {
+func (sc *scanner) scan(s string, lim limits) *scanError {
 	sc.s = s
 	sc.pos = 0
 	sc.nodes = sc.nodes[:0]
-	sc.maxDepth = maxDepth
+	sc.maxDepth = lim.depth
+	sc.maxValues = lim.values
+	sc.maxObjects = lim.objects
+	sc.objects = 0
 	sc.err = nil
 	sc.skipSpace()
 	if sc.pos >= len(s) {
@@ -133,11 +146,17 @@ func (sc *scanner) value(depth int) int32 {
 		return sc.fail(ErrSyntax, sc.pos, "unexpected end of input")
 	}
 	idx := int32(len(sc.nodes))
+	if len(sc.nodes) >= sc.maxValues {
+		return sc.fail(ErrTooLarge, sc.pos, "more than "+strconv.Itoa(sc.maxValues)+" values")
+	}
 	sc.nodes = append(sc.nodes, node{start: int32(sc.pos)})
 	switch c := sc.s[sc.pos]; {
 	case c == '{':
 		if depth >= sc.maxDepth {
 			return sc.fail(ErrTooDeep, sc.pos, "more than "+strconv.Itoa(sc.maxDepth)+" levels of nesting")
+		}
+		if sc.objects++; sc.objects > sc.maxObjects {
+			return sc.fail(ErrTooLarge, sc.pos, "more than "+strconv.Itoa(sc.maxObjects)+" objects")
 		}
 		sc.object(idx, depth+1)
 	case c == '[':

@@ -221,9 +221,12 @@ const (
 // raw JSON did not fit go-ap's field and was kept in Extra. Encoding writes
 // the raw JSON back as long as the typed value still equals this.
 type snapshot struct {
-	publicKey ap.PublicKey
-	endpoints ap.Endpoints
-	source    ap.Source
+	publicKey    ap.PublicKey
+	endpoints    ap.Endpoints
+	source       ap.Source
+	hasPublicKey bool
+	hasEndpoints bool
+	hasSource    bool
 }
 
 type setValue struct {
@@ -246,6 +249,7 @@ const (
 	kfNull                        // the value was null
 	kfMap                         // a language map given under the plain key ("name": {...})
 	kfPlain                       // a plain string given under the map key ("nameMap": "...")
+	kfRaw                         // the value did not fit the typed field and is kept in Extra
 )
 
 // parts gives the decoder and encoder direct access to the go-ap fields of
@@ -286,53 +290,83 @@ type wrapper interface {
 }
 
 func (o *Object) parts() parts {
+	if o == nil {
+		return parts{}
+	}
 	return parts{shape: ShapeObject, obj: &o.Object, common: &o.Common, extra: &o.Extra, st: &o.st}
 }
 
 func (l *Link) parts() parts {
+	if l == nil {
+		return parts{}
+	}
 	return parts{shape: ShapeLink, link: &l.Link, common: &l.Common, extra: &l.Extra, st: &l.st}
 }
 
 func (a *Activity) parts() parts {
+	if a == nil {
+		return parts{}
+	}
 	return parts{shape: ShapeActivity, obj: (*ap.Object)(unsafe.Pointer(&a.Activity)),
 		ia: (*ap.IntransitiveActivity)(unsafe.Pointer(&a.Activity)), object: &a.Activity.Object,
 		actItem: &a.Activity.Actor, common: &a.Common, extra: &a.Extra, st: &a.st}
 }
 
 func (a *IntransitiveActivity) parts() parts {
+	if a == nil {
+		return parts{}
+	}
 	return parts{shape: ShapeIntransitiveActivity, obj: (*ap.Object)(unsafe.Pointer(&a.IntransitiveActivity)),
 		ia: &a.IntransitiveActivity, actCRA: &a.IntransitiveActivity.Actor, common: &a.Common, extra: &a.Extra, st: &a.st}
 }
 
 func (q *Question) parts() parts {
+	if q == nil {
+		return parts{}
+	}
 	return parts{shape: ShapeQuestion, obj: (*ap.Object)(unsafe.Pointer(&q.Question)),
 		ia: (*ap.IntransitiveActivity)(unsafe.Pointer(&q.Question)), actCRA: &q.Question.Actor, q: q,
 		common: &q.Common, extra: &q.Extra, st: &q.st}
 }
 
 func (a *Actor) parts() parts {
+	if a == nil {
+		return parts{}
+	}
 	return parts{shape: ShapeActor, obj: (*ap.Object)(unsafe.Pointer(&a.Actor)), actor: &a.Actor,
 		common: &a.Common, extra: &a.Extra, st: &a.st}
 }
 
 func (c *Collection) parts() parts {
+	if c == nil {
+		return parts{}
+	}
 	return parts{shape: ShapeCollection, obj: (*ap.Object)(unsafe.Pointer(&c.Collection)), coll: &c.Collection,
 		common: &c.Common, extra: &c.Extra, st: &c.st}
 }
 
 func (c *OrderedCollection) parts() parts {
+	if c == nil {
+		return parts{}
+	}
 	return parts{shape: ShapeOrderedCollection, obj: (*ap.Object)(unsafe.Pointer(&c.OrderedCollection)),
 		coll:   (*ap.Collection)(unsafe.Pointer(&c.OrderedCollection)),
 		common: &c.Common, extra: &c.Extra, st: &c.st}
 }
 
 func (c *CollectionPage) parts() parts {
+	if c == nil {
+		return parts{}
+	}
 	return parts{shape: ShapeCollectionPage, obj: (*ap.Object)(unsafe.Pointer(&c.CollectionPage)),
 		coll: (*ap.Collection)(unsafe.Pointer(&c.CollectionPage)), page: &c.CollectionPage,
 		common: &c.Common, extra: &c.Extra, st: &c.st}
 }
 
 func (c *OrderedCollectionPage) parts() parts {
+	if c == nil {
+		return parts{}
+	}
 	return parts{shape: ShapeOrderedCollectionPage, obj: (*ap.Object)(unsafe.Pointer(&c.OrderedCollectionPage)),
 		coll: (*ap.Collection)(unsafe.Pointer(&c.OrderedCollectionPage)),
 		page: (*ap.CollectionPage)(unsafe.Pointer(&c.OrderedCollectionPage)), ocp: &c.OrderedCollectionPage,
@@ -340,21 +374,33 @@ func (c *OrderedCollectionPage) parts() parts {
 }
 
 func (p *Place) parts() parts {
+	if p == nil {
+		return parts{}
+	}
 	return parts{shape: ShapePlace, obj: (*ap.Object)(unsafe.Pointer(&p.Place)), place: &p.Place,
 		common: &p.Common, extra: &p.Extra, st: &p.st}
 }
 
 func (p *Profile) parts() parts {
+	if p == nil {
+		return parts{}
+	}
 	return parts{shape: ShapeProfile, obj: (*ap.Object)(unsafe.Pointer(&p.Profile)), prof: &p.Profile,
 		common: &p.Common, extra: &p.Extra, st: &p.st}
 }
 
 func (r *Relationship) parts() parts {
+	if r == nil {
+		return parts{}
+	}
 	return parts{shape: ShapeRelationship, obj: (*ap.Object)(unsafe.Pointer(&r.Relationship)), rel: &r.Relationship,
 		object: &r.Relationship.Object, common: &r.Common, extra: &r.Extra, st: &r.st}
 }
 
 func (t *Tombstone) parts() parts {
+	if t == nil {
+		return parts{}
+	}
 	return parts{shape: ShapeTombstone, obj: (*ap.Object)(unsafe.Pointer(&t.Tombstone)), tomb: &t.Tombstone,
 		common: &t.Common, extra: &t.Extra, st: &t.st}
 }

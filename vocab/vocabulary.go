@@ -1,10 +1,10 @@
 package vocab
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -466,25 +466,35 @@ func RawField[S any](t Term, field func(*S) *json.RawMessage) Field[S] {
 }
 
 // JSONField maps a structured value to a *T field with encoding/json. Use
-// it for small records such as Lemmy's language {identifier, name}.
+// it for small records such as Lemmy's language {identifier, name}. The
+// value must use T's JSON member names exactly, once each; otherwise it
+// stays in Extra. The input's text is written back while the value is
+// unchanged.
 func JSONField[S, T any](t Term, field func(*S) **T) Field[S] {
+	names := jsonNames[T]()
 	return Field[S]{term: t,
 		dec: func(d *decoder, n int32, ki *keyInfo, s *S) error {
 			if d.nodes[n].kind == kindNull {
 				ki.flags |= kfNull
 				return nil
 			}
-			v := new(T)
-			dec := json.NewDecoder(bytes.NewReader(d.rawMessage(n)))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(v); err != nil {
-				return errKind
+			v, err := decodeJSON[T](d, n, names)
+			if err != nil {
+				return err
 			}
-			*field(s) = v
+			*field(s) = &v
 			return nil
 		},
 		enc: func(e *encoder, ki *keyInfo, s *S) error {
-			b, err := json.Marshal(*field(s))
+			v := *field(s)
+			if ki != nil && ki.raw != "" {
+				var old T
+				if json.Unmarshal([]byte(ki.raw), &old) == nil && reflect.DeepEqual(&old, v) {
+					e.buf = append(e.buf, ki.raw...)
+					return nil
+				}
+			}
+			b, err := json.Marshal(v)
 			if err != nil {
 				return fmt.Errorf("%w: %s: %v", ErrEncode, t.Name, err)
 			}
@@ -496,38 +506,89 @@ func JSONField[S, T any](t Term, field func(*S) **T) Field[S] {
 	}
 }
 
+// jsonNames returns the JSON member names of a struct type T, or nil when
+// T is not a struct.
+func jsonNames[T any]() map[string]bool {
+	rt := reflect.TypeFor[T]()
+	if rt.Kind() != reflect.Struct {
+		return nil
+	}
+	names := map[string]bool{}
+	for i := 0; i < rt.NumField(); i++ {
+		f := rt.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch name {
+		case "-":
+			continue
+		case "":
+			name = f.Name
+		}
+		names[name] = true
+	}
+	return names
+}
+
+// decodeJSON decodes one object node into T after checking that its
+// members are T's exact member names, each once: encoding/json would
+// match them ignoring case and keep the last of two duplicates.
+func decodeJSON[T any](d *decoder, n int32, names map[string]bool) (T, error) {
+	var v T
+	if names != nil {
+		if d.nodes[n].kind != kindObject {
+			return v, errKind
+		}
+		if dup, at := d.duplicateKey(n); dup != "" {
+			d.push(dup)
+			defer d.pop()
+			return v, d.fail(ErrSyntax, at, fmt.Sprintf("duplicate member %q", dup))
+		}
+		for c := d.nodes[n].child; c != 0; c = d.nodes[c].next {
+			if !names[d.key(c)] {
+				return v, errKind
+			}
+		}
+	}
+	if json.Unmarshal(d.rawMessage(n), &v) != nil {
+		return v, errKind
+	}
+	return v, nil
+}
+
 // JSONListField maps one structured value or an array of them to a []T
 // field with encoding/json, keeping the input's single-or-array form. Use
-// it for records that peers send either way, such as Lemmy's language.
+// it for records that peers send either way, such as Lemmy's language. As
+// with JSONField, members must match T's names exactly, and the input's
+// text is written back while the value is unchanged.
 func JSONListField[S, T any](t Term, field func(*S) *[]T) Field[S] {
+	names := jsonNames[T]()
 	return Field[S]{term: t,
 		dec: func(d *decoder, n int32, ki *keyInfo, s *S) error {
-			decodeOne := func(m int32) (T, error) {
-				var v T
-				dec := json.NewDecoder(bytes.NewReader(d.rawMessage(m)))
-				dec.DisallowUnknownFields()
-				err := dec.Decode(&v)
-				return v, err
-			}
 			switch d.nodes[n].kind {
 			case kindNull:
 				ki.flags |= kfNull
 				return nil
 			case kindArray:
 				out := make([]T, 0, d.nodes[n].count)
+				i := 0
 				for c := d.nodes[n].child; c != 0; c = d.nodes[c].next {
-					v, err := decodeOne(c)
+					d.pushIdx(i)
+					v, err := decodeJSON[T](d, c, names)
+					d.pop()
 					if err != nil {
-						return errKind
+						return err
 					}
 					out = append(out, v)
+					i++
 				}
 				*field(s) = out
 				return nil
 			case kindObject:
-				v, err := decodeOne(n)
+				v, err := decodeJSON[T](d, n, names)
 				if err != nil {
-					return errKind
+					return err
 				}
 				ki.flags |= kfScalar
 				*field(s) = []T{v}
@@ -540,6 +601,21 @@ func JSONListField[S, T any](t Term, field func(*S) *[]T) Field[S] {
 			var v any = list
 			if len(list) == 1 && ki != nil && ki.flags&kfScalar != 0 {
 				v = list[0]
+			}
+			if ki != nil && ki.raw != "" {
+				var old []T
+				if ki.flags&kfScalar != 0 {
+					var one T
+					if json.Unmarshal([]byte(ki.raw), &one) == nil {
+						old = []T{one}
+					}
+				} else {
+					_ = json.Unmarshal([]byte(ki.raw), &old)
+				}
+				if old != nil && reflect.DeepEqual(old, list) {
+					e.buf = append(e.buf, ki.raw...)
+					return nil
+				}
 			}
 			b, err := json.Marshal(v)
 			if err != nil {

@@ -60,8 +60,15 @@ func Parse(data []byte) (any, error) {
 }
 
 // Equal compares two documents after Normalize and describes the first
-// difference.
+// difference. A document with a duplicate member is never equal to
+// anything: encoding/json would silently keep one of the two values.
 func Equal(a, b []byte) (bool, string) {
+	if d := Duplicate(a); d != "" {
+		return false, "first document: duplicate member " + d
+	}
+	if d := Duplicate(b); d != "" {
+		return false, "second document: duplicate member " + d
+	}
 	va, err := Parse(a)
 	if err != nil {
 		return false, "first document: " + err.Error()
@@ -147,4 +154,46 @@ func short(v any) string {
 		s = s[:117] + "..."
 	}
 	return s
+}
+
+// Duplicate returns the path of the first duplicate member of a JSON
+// document, or "".
+func Duplicate(data []byte) string {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var walk func(path string) string
+	walk = func(path string) string {
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		switch tok {
+		case json.Delim('{'):
+			seen := map[string]bool{}
+			for dec.More() {
+				k, err := dec.Token()
+				if err != nil {
+					return ""
+				}
+				key, _ := k.(string)
+				if seen[key] {
+					return path + "." + key
+				}
+				seen[key] = true
+				if r := walk(path + "." + key); r != "" {
+					return r
+				}
+			}
+			_, _ = dec.Token()
+		case json.Delim('['):
+			for i := 0; dec.More(); i++ {
+				if r := walk(fmt.Sprintf("%s[%d]", path, i)); r != "" {
+					return r
+				}
+			}
+			_, _ = dec.Token()
+		}
+		return ""
+	}
+	return walk("$")
 }
