@@ -58,6 +58,9 @@ func (d *decoder) decodeDocument(data []byte, expandable bool) (Item, error) {
 			members += int(d.nodes[i].count)
 		}
 	}
+	if err := d.checkDuplicates(); err != nil {
+		return nil, err
+	}
 	d.keys = make([]keyInfo, 0, members)
 	root := &d.nodes[0]
 	switch root.kind {
@@ -271,7 +274,6 @@ func (d *decoder) object(idx int32, top bool) (wrapper, error) {
 	count := int(d.nodes[idx].count)
 	st.keys = d.keys[len(d.keys) : len(d.keys) : len(d.keys)+count]
 	d.keys = d.keys[:len(d.keys)+count]
-	var seen [2]uint64 // core properties seen, to reject duplicates
 	for c := d.nodes[idx].child; c != 0; c = d.nodes[c].next {
 		if bit := langKeyBit(d.key(c)); bit != 0 {
 			p.langKeys |= bit
@@ -283,7 +285,7 @@ func (d *decoder) object(idx int32, top bool) (wrapper, error) {
 		// its address to the property decoders does not move it to the heap.
 		st.keys = append(st.keys, keyInfo{name: name, raw: d.rawText(c)})
 		d.push(name)
-		if err := d.member(p, c, &st.keys[len(st.keys)-1], primary, &seen); err != nil {
+		if err := d.member(p, c, &st.keys[len(st.keys)-1], primary); err != nil {
 			return nil, err
 		}
 		d.pop()
@@ -333,16 +335,12 @@ func (d *decoder) typeOf(n int32) (Shape, string, error) {
 	return 0, "", d.fail(ErrPropertyType, n, "a type must be a string or an array of strings, got "+nd.kind.article())
 }
 
-func (d *decoder) member(p parts, c int32, ki *keyInfo, primary string, seen *[2]uint64) error {
+func (d *decoder) member(p parts, c int32, ki *keyInfo, primary string) error {
 	nd := &d.nodes[c]
 	switch ki.name {
 	case "@context":
 		return d.context(p, c, ki)
 	case "id":
-		if seen[1]&(1<<63) != 0 {
-			return d.fail(ErrSyntax, c, `duplicate member "id"`)
-		}
-		seen[1] |= 1 << 63
 		switch nd.kind {
 		case kindString:
 			s := d.str(c)
@@ -357,10 +355,6 @@ func (d *decoder) member(p parts, c int32, ki *keyInfo, primary string, seen *[2
 		}
 		return d.fail(ErrPropertyType, c, "an id must be a string, got "+nd.kind.article())
 	case "type":
-		if seen[1]&(1<<62) != 0 {
-			return d.fail(ErrSyntax, c, `duplicate member "type"`)
-		}
-		seen[1] |= 1 << 62
 		p.setType(ap.ActivityVocabularyType(primary))
 		if nd.kind == kindArray {
 			p.st.types = ki.raw
@@ -371,22 +365,12 @@ func (d *decoder) member(p parts, c int32, ki *keyInfo, primary string, seen *[2
 	ref, ok := d.r.terms[ki.name]
 	ki.pr = ref.core
 	if ok && ref.core != pNone {
-		bit := uint64(1) << (uint(ref.core) % 64)
-		if seen[ref.core/64]&bit != 0 {
-			return d.fail(ErrSyntax, c, fmt.Sprintf("duplicate member %q", ki.name))
-		}
-		seen[ref.core/64] |= bit
 		handled, err := d.core(p, ref.core, c, ki)
 		if err != nil || handled {
 			return err
 		}
 	} else if ok {
 		set := d.r.sets[ref.set]
-		for _, k := range p.st.keys[:len(p.st.keys)-1] {
-			if k.name == ki.name {
-				return d.fail(ErrSyntax, c, fmt.Sprintf("duplicate member %q", ki.name))
-			}
-		}
 		v := p.st.setFor(set)
 		err := set.decodeField(int(ref.field), d, c, ki, v)
 		if err == nil {
@@ -404,8 +388,6 @@ func (d *decoder) member(p parts, c int32, ki *keyInfo, primary string, seen *[2
 func (d *decoder) extra(p parts, c int32, ki *keyInfo) error {
 	if *p.extra == nil {
 		*p.extra = make(Extra, 4)
-	} else if _, dup := (*p.extra)[ki.name]; dup {
-		return d.fail(ErrSyntax, c, fmt.Sprintf("duplicate member %q", ki.name))
 	}
 	(*p.extra)[ki.name] = d.rawMessage(c)
 	ki.flags &^= kfScalar | kfNull | kfMap | kfPlain
@@ -601,12 +583,6 @@ func (d *decoder) nlv(p parts, n int32, ki *keyInfo, dst *ap.NaturalLanguageValu
 			ki.flags |= kfMap
 			d.note(p.st, SeverityError, ki.name+" must be a string; a language map belongs in "+ki.name+"Map")
 		}
-		if dup, at := d.duplicateKey(n); dup != "" {
-			d.push(dup)
-			err := d.fail(ErrSyntax, at, fmt.Sprintf("duplicate member %q", dup))
-			d.pop()
-			return false, err
-		}
 		for e := nd.child; e != 0; e = d.nodes[e].next {
 			lang := d.key(e)
 			if !validLanguageTag(lang) {
@@ -651,17 +627,43 @@ func (d *decoder) duplicateKey(n int32) (string, int32) {
 	return "", 0
 }
 
-// noDuplicates fails on a duplicate member of object node n.
-func (d *decoder) noDuplicates(n int32) error {
-	if d.nodes[n].kind != kindObject {
-		return nil
-	}
-	if dup, at := d.duplicateKey(n); dup != "" {
-		d.push(dup)
-		defer d.pop()
-		return d.fail(ErrSyntax, at, fmt.Sprintf("duplicate member %q", dup))
+// checkDuplicates rejects a document in which any object, at any depth
+// and whether or not a vocabulary claims it, has a member twice: readers
+// that keep the first or the last of them would see different documents.
+func (d *decoder) checkDuplicates() error {
+	for i := range d.nodes {
+		if d.nodes[i].kind != kindObject || d.nodes[i].count < 2 {
+			continue
+		}
+		if dup, at := d.duplicateKey(int32(i)); at != 0 {
+			d.path = d.pathTo(at, d.path[:0])
+			return d.fail(ErrSyntax, at, fmt.Sprintf("duplicate member %q", dup))
+		}
 	}
 	return nil
+}
+
+// pathTo returns the JSON path of node target. Nodes are in preorder, so
+// the child of a node that leads to target is its last child whose index
+// is not after target.
+func (d *decoder) pathTo(target int32, path []pathElem) []pathElem {
+	for n := int32(0); n != target; {
+		next, i, at := int32(0), 0, 0
+		for c := d.nodes[n].child; c != 0 && c <= target; c = d.nodes[c].next {
+			next, at = c, i
+			i++
+		}
+		if next == 0 {
+			break
+		}
+		if d.nodes[n].kind == kindObject {
+			path = append(path, pathElem{key: d.key(next), idx: -1})
+		} else {
+			path = append(path, pathElem{idx: at})
+		}
+		n = next
+	}
+	return path
 }
 
 // langKeyBit numbers the natural-language members; their Map forms take
@@ -1231,9 +1233,6 @@ func (d *decoder) publicKey(p parts, n int32, ki *keyInfo) (bool, error) {
 	}
 	switch d.nodes[n].kind {
 	case kindObject:
-		if err := d.noDuplicates(n); err != nil {
-			return true, err
-		}
 		if err := fill(n); err != nil {
 			return true, err
 		}
@@ -1241,16 +1240,6 @@ func (d *decoder) publicKey(p parts, n int32, ki *keyInfo) (bool, error) {
 			return true, nil
 		}
 	case kindArray:
-		i := 0
-		for e := d.nodes[n].child; e != 0; e = d.nodes[e].next {
-			d.pushIdx(i)
-			err := d.noDuplicates(e)
-			d.pop()
-			if err != nil {
-				return true, err
-			}
-			i++
-		}
 		if first := d.nodes[n].child; first != 0 && d.nodes[first].kind == kindObject {
 			d.pushIdx(0)
 			err := fill(first)
@@ -1284,9 +1273,6 @@ var endpointNames = []string{"sharedInbox", "uploadMedia", "oauthAuthorizationEn
 func (d *decoder) endpoints(p parts, n int32, ki *keyInfo) (bool, error) {
 	switch d.nodes[n].kind {
 	case kindObject:
-		if err := d.noDuplicates(n); err != nil {
-			return true, err
-		}
 		ep := &ap.Endpoints{}
 		for c := d.nodes[n].child; c != 0; c = d.nodes[c].next {
 			if d.nodes[c].kind != kindString {
@@ -1340,9 +1326,6 @@ func (d *decoder) endpoints(p parts, n int32, ki *keyInfo) (bool, error) {
 func (d *decoder) source(p parts, n int32, ki *keyInfo) (bool, error) {
 	switch d.nodes[n].kind {
 	case kindObject:
-		if err := d.noDuplicates(n); err != nil {
-			return true, err
-		}
 		src := &p.obj.Source
 		for c := d.nodes[n].child; c != 0; c = d.nodes[c].next {
 			if d.nodes[c].kind != kindString {

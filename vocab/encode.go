@@ -639,7 +639,7 @@ func (e *encoder) coreProp(p parts, pr prop, ki *keyInfo, built bool, first *boo
 		inInput := ki != nil && ki.flags&kfNull == 0
 		latLong := inInput
 		if ki == nil {
-			latLong = p.st.flags&stLatLong != 0 || pl.Latitude != 0 || pl.Longitude != 0
+			latLong = p.st.flags&stLatLong != 0 || built && (pl.Latitude != 0 || pl.Longitude != 0)
 		}
 		switch pr {
 		case pAccuracy:

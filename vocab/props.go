@@ -44,8 +44,8 @@ var shapeProps = func() [numShapes][]prop {
 
 // hasCoreValue reports whether the final pass of the encoder has
 // something to write for pr, which the input did not have: the field holds
-// a value, or a default applies (totalItems of a collection built in Go,
-// latitude with longitude).
+// a value, or a default applies to an item built in Go (totalItems of a
+// collection, latitude with longitude).
 func hasCoreValue(p parts, pr prop, built bool) bool {
 	switch pr {
 	case pTotalItems:
@@ -53,7 +53,9 @@ func hasCoreValue(p parts, pr prop, built bool) bool {
 			return true
 		}
 	case pLatitude, pLongitude:
-		if p.place != nil {
+		// Built in Go, a Place writes both coordinates when either is set;
+		// a decoded one adds none that the input did not have.
+		if p.place != nil && (built || p.st.flags&stLatLong != 0) {
 			return p.st.flags&stLatLong != 0 || p.place.Latitude != 0 || p.place.Longitude != 0
 		}
 	case pClosed:

@@ -532,18 +532,13 @@ func jsonNames[T any]() map[string]bool {
 }
 
 // decodeJSON decodes one object node into T after checking that its
-// members are T's exact member names, each once: encoding/json would
-// match them ignoring case and keep the last of two duplicates.
+// members are T's exact member names: encoding/json would match them
+// ignoring case. (Duplicates were refused with the whole document.)
 func decodeJSON[T any](d *decoder, n int32, names map[string]bool) (T, error) {
 	var v T
 	if names != nil {
 		if d.nodes[n].kind != kindObject {
 			return v, errKind
-		}
-		if dup, at := d.duplicateKey(n); dup != "" {
-			d.push(dup)
-			defer d.pop()
-			return v, d.fail(ErrSyntax, at, fmt.Sprintf("duplicate member %q", dup))
 		}
 		for c := d.nodes[n].child; c != 0; c = d.nodes[c].next {
 			if !names[d.key(c)] {
