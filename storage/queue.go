@@ -67,7 +67,8 @@ type QueueStats struct {
 // Implementations are safe for concurrent use.
 //
 // A worker leases a batch for a visibility timeout, attempts each
-// delivery, and then acks it, schedules a retry, or gives up on it. A
+// delivery, and then acks it (alone or with others of the batch),
+// schedules a retry, or gives up on it. A
 // lease that expires, because its worker crashed or stalled, makes the
 // delivery available again, so every delivery is attempted at least once
 // until acked or given up on. A worker whose lease expired and was taken
@@ -85,19 +86,25 @@ type Queue interface {
 	// due. No two unexpired leases ever cover the same delivery.
 	Lease(ctx context.Context, n int, visibility time.Duration) ([]Delivery, error)
 
-	// Ack removes a delivered delivery. It fails with ErrConflict when the
-	// lease expired and another worker leased the delivery since, and with
-	// ErrNotFound when the delivery is gone.
-	Ack(ctx context.Context, receipt string) error
+	// Ack removes delivered deliveries, one per receipt, in one round
+	// trip: a worker that acks a batch at once pays for one commit
+	// instead of one per delivery. A receipt whose lease expired and was
+	// taken over by another worker fails with ErrConflict, one whose
+	// delivery is gone with ErrNotFound; the other receipts are acked
+	// regardless, and the error joins one error per failed receipt, each
+	// naming it. A malformed receipt fails the call with ErrInvalid
+	// before anything is acked.
+	Ack(ctx context.Context, receipts ...string) error
 
 	// Retry ends the lease, records a failed attempt and lastErr, and
-	// makes the delivery due again at the given time. It fails like Ack.
+	// makes the delivery due again at the given time. It fails like Ack
+	// does for one receipt.
 	Retry(ctx context.Context, receipt string, at time.Time, lastErr string) error
 
 	// GiveUp ends the lease, records a failed attempt and lastErr, and
 	// keeps the delivery as a dead letter for inspection: it is never
 	// leased again, and no longer holds back the deliveries ordered after
-	// it. It fails like Ack.
+	// it. It fails like Ack does for one receipt.
 	GiveUp(ctx context.Context, receipt string, lastErr string) error
 
 	// Stats counts the deliveries by state. It may scan the queue, so call

@@ -3,6 +3,7 @@ package memory
 import (
 	"container/heap"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -155,22 +156,31 @@ func (q *queue) unchain(it *item) {
 	}
 }
 
-func (q *queue) Ack(ctx context.Context, receipt string) error {
+func (q *queue) Ack(ctx context.Context, receipts ...string) error {
 	if err := done(ctx, "ack"); err != nil {
 		return err
 	}
+	for _, r := range receipts {
+		if _, _, err := dbutil.ParseReceipt("memory", r); err != nil {
+			return err
+		}
+	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	it, err := q.leased("ack", receipt)
-	if err != nil {
-		return err
+	var errs []error
+	for _, r := range receipts {
+		it, err := q.leased("ack", r)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if it.index >= 0 {
+			heap.Remove(&q.due, it.index)
+		}
+		delete(q.items, it.id)
+		q.unchain(it)
 	}
-	if it.index >= 0 {
-		heap.Remove(&q.due, it.index)
-	}
-	delete(q.items, it.id)
-	q.unchain(it)
-	return nil
+	return errors.Join(errs...)
 }
 
 func (q *queue) Retry(ctx context.Context, receipt string, at time.Time, lastErr string) error {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
+	"log/slog"
 	"os"
 	"testing"
 	"time"
@@ -59,6 +61,9 @@ func open(t testing.TB, opts postgres.Options) *postgres.DB {
 	if opts.Schema == "" {
 		opts.Schema = freshSchema(t, dsn)
 	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
 	db, err := postgres.Open(context.Background(), dsn, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -70,4 +75,49 @@ func open(t testing.TB, opts postgres.Options) *postgres.DB {
 func TestConformance(t *testing.T) {
 	testDSN(t)
 	storagetest.Run(t, func(t *testing.T) storage.Store { return open(t, postgres.Options{}).Store() })
+}
+
+func BenchmarkStore(b *testing.B) {
+	testDSN(b)
+	storagetest.Benchmark(b, func(b *testing.B) storage.Store { return open(b, postgres.Options{MaxConns: 16}).Store() })
+}
+
+// BenchmarkBaseline measures what the store's operations are built from,
+// in the same run, to compare them with: one autocommitted INSERT of two
+// text columns into a table with a primary key (one round trip and one
+// commit, the statement a dedupe record is), and one SELECT 1 (a round
+// trip).
+func BenchmarkBaseline(b *testing.B) {
+	dsn := testDSN(b)
+	schema := freshSchema(b, dsn)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	s := pgx.Identifier{schema}.Sanitize()
+	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+s+`; CREATE TABLE `+s+`.t (a text, b text, PRIMARY KEY (a, b))`); err != nil {
+		b.Fatal(err)
+	}
+	next := 0 // b.Run runs the function several times: never repeat a key
+	b.Run("Insert", func(b *testing.B) {
+		for range b.N {
+			next++
+			i := next
+			if _, err := conn.Exec(ctx, `INSERT INTO `+s+`.t (a, b) VALUES ($1, $2) ON CONFLICT DO NOTHING`, fmt.Sprint("https://remote.example/activities/", i), "https://example.test/users/alice"); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "inserts/s")
+	})
+	b.Run("Select1", func(b *testing.B) {
+		for range b.N {
+			var n int
+			if err := conn.QueryRow(ctx, `SELECT 1`).Scan(&n); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "selects/s")
+	})
 }

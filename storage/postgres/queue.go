@@ -159,8 +159,13 @@ func (q *queue) settle(ctx context.Context, op, receipt, stmt string, args ...an
 	if tag.RowsAffected() == 1 {
 		return nil
 	}
+	return q.lost(ctx, op, receipt, id)
+}
+
+// lost explains why the receipt for delivery id matched nothing.
+func (q *queue) lost(ctx context.Context, op, receipt string, id int64) error {
 	var gaveUp pgtype.Timestamptz
-	err = q.db.pool.QueryRow(ctx, `SELECT gave_up FROM fedi_deliveries WHERE id = $1`, id).Scan(&gaveUp)
+	err := q.db.pool.QueryRow(ctx, `SELECT gave_up FROM fedi_deliveries WHERE id = $1`, id).Scan(&gaveUp)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows), err == nil && gaveUp.Valid:
 		return fmt.Errorf("postgres: %s %s: %w", op, receipt, storage.ErrNotFound)
@@ -174,8 +179,51 @@ func (q *queue) settle(ctx context.Context, op, receipt, stmt string, args ...an
 // force: not ended by Retry, not taken over by a later lease.
 const held = ` WHERE id = $1 AND leases = $2 AND lease_until IS NOT NULL AND gave_up IS NULL`
 
-func (q *queue) Ack(ctx context.Context, receipt string) error {
-	return q.settle(ctx, "ack", receipt, `DELETE FROM fedi_deliveries`+held)
+func (q *queue) Ack(ctx context.Context, receipts ...string) error {
+	if len(receipts) == 1 {
+		return q.settle(ctx, "ack", receipts[0], `DELETE FROM fedi_deliveries`+held)
+	}
+	if err := ctx.Err(); err != nil {
+		return wrap("ack", err)
+	}
+	ids, leases := make([]int64, len(receipts)), make([]int64, len(receipts))
+	for i, r := range receipts {
+		var err error
+		if ids[i], leases[i], err = dbutil.ParseReceipt("postgres", r); err != nil {
+			return err
+		}
+	}
+	if len(receipts) == 0 {
+		return nil
+	}
+	// One statement, one commit, for the whole batch.
+	rows, err := q.db.pool.Query(ctx, `
+		DELETE FROM fedi_deliveries d USING unnest($1::bigint[], $2::bigint[]) AS r(id, leases)
+		WHERE d.id = r.id AND d.leases = r.leases AND d.lease_until IS NOT NULL AND d.gave_up IS NULL
+		RETURNING d.id`, ids, leases)
+	if err != nil {
+		return wrap("ack", err)
+	}
+	acked := make(map[int64]bool, len(ids))
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return wrap("ack", err)
+		}
+		acked[id] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return wrap("ack", err)
+	}
+	var lost []error
+	for i, id := range ids {
+		if !acked[id] {
+			lost = append(lost, q.lost(ctx, "ack", receipts[i], id))
+		}
+	}
+	return errors.Join(lost...)
 }
 
 func (q *queue) Retry(ctx context.Context, receipt string, at time.Time, lastErr string) error {

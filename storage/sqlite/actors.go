@@ -41,7 +41,7 @@ func (s *actors) get(ctx context.Context, op, key, query string, arg string) (st
 		return storage.RemoteActor{}, fmt.Errorf("sqlite: %s %q: %w", op, key, storage.ErrNotFound)
 	}
 	if err != nil {
-		return storage.RemoteActor{}, fmt.Errorf("sqlite: %s %q: %w", op, key, err)
+		return storage.RemoteActor{}, fmt.Errorf("sqlite: %s %q: %w", op, key, hint(err))
 	}
 	if doc != nil {
 		if err := storage.CheckStored("actor", a.IRI, doc); err != nil {
@@ -52,18 +52,18 @@ func (s *actors) get(ctx context.Context, op, key, query string, arg string) (st
 	a.Fetched, a.Gone = dbutil.FromMicro(fetched), dbutil.FromMicro(gone)
 	rows, err := tx.QueryContext(ctx, `SELECT key_id, pem FROM fedi_actor_keys WHERE actor = ? ORDER BY pos`, a.IRI)
 	if err != nil {
-		return storage.RemoteActor{}, fmt.Errorf("sqlite: %s %q: %w", op, key, err)
+		return storage.RemoteActor{}, fmt.Errorf("sqlite: %s %q: %w", op, key, hint(err))
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var k storage.PublicKey
 		if err := rows.Scan(&k.ID, &k.PEM); err != nil {
-			return storage.RemoteActor{}, fmt.Errorf("sqlite: %s %q: %w", op, key, err)
+			return storage.RemoteActor{}, fmt.Errorf("sqlite: %s %q: %w", op, key, hint(err))
 		}
 		a.Keys = append(a.Keys, k)
 	}
 	if err := rows.Err(); err != nil {
-		return storage.RemoteActor{}, fmt.Errorf("sqlite: %s %q: %w", op, key, err)
+		return storage.RemoteActor{}, fmt.Errorf("sqlite: %s %q: %w", op, key, hint(err))
 	}
 	return a, nil
 }
@@ -109,7 +109,7 @@ func (s *actors) Put(ctx context.Context, a storage.RemoteActor) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("sqlite: put actor %q: %w", a.IRI, err)
+		return fmt.Errorf("sqlite: put actor %q: %w", a.IRI, hint(err))
 	}
 	return nil
 }
@@ -129,7 +129,7 @@ func (s *actors) MarkGone(ctx context.Context, iri string, at time.Time) error {
 		INSERT INTO fedi_actors (iri, inbox, shared_inbox, document, fetched, gone) VALUES (?, '', '', NULL, 0, ?)
 		ON CONFLICT (iri) DO UPDATE SET gone = excluded.gone`, iri, us)
 	if err != nil {
-		return fmt.Errorf("sqlite: mark gone %q: %w", iri, err)
+		return fmt.Errorf("sqlite: mark gone %q: %w", iri, hint(err))
 	}
 	return nil
 }
@@ -138,7 +138,7 @@ func (s *actors) Delete(ctx context.Context, iri string) error {
 	// The keys go with the actor: ON DELETE CASCADE.
 	res, err := s.db.w.ExecContext(ctx, `DELETE FROM fedi_actors WHERE iri = ?`, iri)
 	if err != nil {
-		return fmt.Errorf("sqlite: delete actor %q: %w", iri, err)
+		return fmt.Errorf("sqlite: delete actor %q: %w", iri, hint(err))
 	}
 	if n, err := res.RowsAffected(); err != nil || n == 1 {
 		return err

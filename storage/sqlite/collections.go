@@ -51,7 +51,7 @@ func (s *collections) Add(ctx context.Context, coll string, m storage.Member) er
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("sqlite: add %q to %q: %w", m.IRI, coll, err)
+		return fmt.Errorf("sqlite: add %q to %q: %w", m.IRI, coll, hint(err))
 	}
 	return nil
 }
@@ -59,7 +59,7 @@ func (s *collections) Add(ctx context.Context, coll string, m storage.Member) er
 func (s *collections) Remove(ctx context.Context, coll, member string) error {
 	res, err := s.db.w.ExecContext(ctx, `DELETE FROM fedi_members WHERE collection = ? AND member = ?`, coll, member)
 	if err != nil {
-		return fmt.Errorf("sqlite: remove %q from %q: %w", member, coll, err)
+		return fmt.Errorf("sqlite: remove %q from %q: %w", member, coll, hint(err))
 	}
 	if n, err := res.RowsAffected(); err != nil || n == 1 {
 		return err
@@ -76,7 +76,7 @@ func (s *collections) Contains(ctx context.Context, coll, member string) (storag
 		return storage.Member{}, fmt.Errorf("sqlite: %q in %q: %w", member, coll, storage.ErrNotFound)
 	}
 	if err != nil {
-		return storage.Member{}, fmt.Errorf("sqlite: %q in %q: %w", member, coll, err)
+		return storage.Member{}, fmt.Errorf("sqlite: %q in %q: %w", member, coll, hint(err))
 	}
 	m.Added = dbutil.FromMicro(added)
 	return m, nil
@@ -96,7 +96,7 @@ func (s *collections) Count(ctx context.Context, coll string, state storage.Stat
 	var n int
 	err := s.db.r.QueryRowContext(ctx, `SELECT count(*) FROM fedi_members WHERE collection = ? AND state = ?`, coll, state).Scan(&n)
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: count %q: %w", coll, err)
+		return 0, fmt.Errorf("sqlite: count %q: %w", coll, hint(err))
 	}
 	return n, nil
 }
@@ -115,7 +115,7 @@ func (s *collections) Page(ctx context.Context, coll string, opts storage.PageOp
 		WHERE collection = ? AND state = ? AND seq < ?
 		ORDER BY seq DESC LIMIT ?`, coll, opts.State, before, limit+1)
 	if err != nil {
-		return storage.Page{}, fmt.Errorf("sqlite: page %q: %w", coll, err)
+		return storage.Page{}, fmt.Errorf("sqlite: page %q: %w", coll, hint(err))
 	}
 	defer rows.Close()
 	var (
@@ -130,13 +130,13 @@ func (s *collections) Page(ctx context.Context, coll string, opts storage.PageOp
 		m := storage.Member{State: opts.State}
 		var added int64
 		if err := rows.Scan(&last, &m.IRI, &m.Activity, &added); err != nil {
-			return storage.Page{}, fmt.Errorf("sqlite: page %q: %w", coll, err)
+			return storage.Page{}, fmt.Errorf("sqlite: page %q: %w", coll, hint(err))
 		}
 		m.Added = dbutil.FromMicro(added)
 		p.Members = append(p.Members, m)
 	}
 	if err := rows.Err(); err != nil {
-		return storage.Page{}, fmt.Errorf("sqlite: page %q: %w", coll, err)
+		return storage.Page{}, fmt.Errorf("sqlite: page %q: %w", coll, hint(err))
 	}
 	return p, nil
 }

@@ -23,7 +23,7 @@ func (s *dedupe) Record(ctx context.Context, activity, recipient string) (bool, 
 	res, err := s.db.w.ExecContext(ctx, `INSERT INTO fedi_seen (activity, recipient, seen) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
 		activity, recipient, nowMicro())
 	if err != nil {
-		return false, fmt.Errorf("sqlite: record %q for %q: %w", activity, recipient, err)
+		return false, fmt.Errorf("sqlite: record %q for %q: %w", activity, recipient, hint(err))
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err

@@ -20,7 +20,7 @@ func (s *keys) Key(ctx context.Context, keyID string) (storage.Key, error) {
 		return storage.Key{}, fmt.Errorf("sqlite: key %q: %w", keyID, storage.ErrNotFound)
 	}
 	if err != nil {
-		return storage.Key{}, fmt.Errorf("sqlite: key %q: %w", keyID, err)
+		return storage.Key{}, fmt.Errorf("sqlite: key %q: %w", keyID, hint(err))
 	}
 	k.Created = dbutil.FromMicro(created)
 	return k, nil
@@ -29,7 +29,7 @@ func (s *keys) Key(ctx context.Context, keyID string) (storage.Key, error) {
 func (s *keys) Keys(ctx context.Context, owner string) ([]storage.Key, error) {
 	rows, err := s.db.r.QueryContext(ctx, `SELECT id, pem, created FROM fedi_keys WHERE owner = ? ORDER BY created DESC, id`, owner)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: keys of %q: %w", owner, err)
+		return nil, fmt.Errorf("sqlite: keys of %q: %w", owner, hint(err))
 	}
 	defer rows.Close()
 	ks := []storage.Key{}
@@ -37,13 +37,13 @@ func (s *keys) Keys(ctx context.Context, owner string) ([]storage.Key, error) {
 		k := storage.Key{Owner: owner}
 		var created int64
 		if err := rows.Scan(&k.ID, &k.PEM, &created); err != nil {
-			return nil, fmt.Errorf("sqlite: keys of %q: %w", owner, err)
+			return nil, fmt.Errorf("sqlite: keys of %q: %w", owner, hint(err))
 		}
 		k.Created = dbutil.FromMicro(created)
 		ks = append(ks, k)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: keys of %q: %w", owner, err)
+		return nil, fmt.Errorf("sqlite: keys of %q: %w", owner, hint(err))
 	}
 	return ks, nil
 }
@@ -64,7 +64,7 @@ func (s *keys) PutKey(ctx context.Context, k storage.Key) error {
 		ON CONFLICT (id) DO UPDATE SET pem = excluded.pem, created = excluded.created
 		WHERE fedi_keys.owner = excluded.owner`, k.ID, k.Owner, k.PEM, created)
 	if err != nil {
-		return fmt.Errorf("sqlite: put key %q: %w", k.ID, err)
+		return fmt.Errorf("sqlite: put key %q: %w", k.ID, hint(err))
 	}
 	if n, err := res.RowsAffected(); err != nil || n == 1 {
 		return err
@@ -75,7 +75,7 @@ func (s *keys) PutKey(ctx context.Context, k storage.Key) error {
 func (s *keys) DeleteKey(ctx context.Context, keyID string) error {
 	res, err := s.db.w.ExecContext(ctx, `DELETE FROM fedi_keys WHERE id = ?`, keyID)
 	if err != nil {
-		return fmt.Errorf("sqlite: delete key %q: %w", keyID, err)
+		return fmt.Errorf("sqlite: delete key %q: %w", keyID, hint(err))
 	}
 	if n, err := res.RowsAffected(); err != nil || n == 1 {
 		return err

@@ -25,7 +25,7 @@ func (s *objects) Get(ctx context.Context, iri string) (storage.Object, error) {
 		return storage.Object{}, fmt.Errorf("sqlite: get object %q: %w", iri, storage.ErrNotFound)
 	}
 	if err != nil {
-		return storage.Object{}, fmt.Errorf("sqlite: get object %q: %w", iri, err)
+		return storage.Object{}, fmt.Errorf("sqlite: get object %q: %w", iri, hint(err))
 	}
 	if err := storage.CheckStored("object", iri, data); err != nil {
 		return storage.Object{}, wrap("get object", err)
@@ -50,7 +50,7 @@ func (s *objects) Put(ctx context.Context, obj storage.Object) error {
 		WHERE fedi_objects.owner = excluded.owner AND fedi_objects.deleted = 0`,
 		obj.IRI, obj.Type, obj.Owner, []byte(obj.Data), nowMicro())
 	if err != nil {
-		return fmt.Errorf("sqlite: put object %q: %w", obj.IRI, err)
+		return fmt.Errorf("sqlite: put object %q: %w", obj.IRI, hint(err))
 	}
 	if n, err := res.RowsAffected(); err != nil || n == 1 {
 		return err
@@ -66,7 +66,7 @@ func (s *objects) conflict(ctx context.Context, iri string) error {
 	)
 	err := s.db.w.QueryRowContext(ctx, `SELECT owner, deleted FROM fedi_objects WHERE iri = ?`, iri).Scan(&owner, &deleted)
 	if err != nil {
-		return fmt.Errorf("sqlite: put object %q: %w", iri, err)
+		return fmt.Errorf("sqlite: put object %q: %w", iri, hint(err))
 	}
 	if deleted != 0 {
 		return fmt.Errorf("sqlite: put object %q: tombstoned: %w", iri, storage.ErrConflict)
@@ -79,7 +79,7 @@ func (s *objects) Tombstone(ctx context.Context, iri string, tombstone json.RawM
 		return wrap("tombstone object", err)
 	}
 	if err := storage.CheckJSON("tombstone", tombstone); err != nil {
-		return fmt.Errorf("sqlite: tombstone object %q: %w", iri, err)
+		return fmt.Errorf("sqlite: tombstone object %q: %w", iri, hint(err))
 	}
 	now := nowMicro()
 	res, err := s.db.w.ExecContext(ctx, `
@@ -87,7 +87,7 @@ func (s *objects) Tombstone(ctx context.Context, iri string, tombstone json.RawM
 			deleted = CASE deleted WHEN 0 THEN ? ELSE deleted END
 		WHERE iri = ?`, []byte(tombstone), now, now, iri)
 	if err != nil {
-		return fmt.Errorf("sqlite: tombstone object %q: %w", iri, err)
+		return fmt.Errorf("sqlite: tombstone object %q: %w", iri, hint(err))
 	}
 	if n, err := res.RowsAffected(); err != nil || n == 1 {
 		return err
@@ -102,7 +102,7 @@ func (s *objects) Owner(ctx context.Context, iri string) (string, error) {
 		return "", fmt.Errorf("sqlite: object owner %q: %w", iri, storage.ErrNotFound)
 	}
 	if err != nil {
-		return "", fmt.Errorf("sqlite: object owner %q: %w", iri, err)
+		return "", fmt.Errorf("sqlite: object owner %q: %w", iri, hint(err))
 	}
 	return owner, nil
 }

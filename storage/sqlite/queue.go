@@ -137,52 +137,106 @@ func (q *queue) deadLetterCorrupt(ctx context.Context, d storage.Delivery, cause
 }
 
 // settle ends the lease named by receipt with the statement stmt, whose
-// last two parameters are the id and the lease count. It reports a lease
-// that is gone or taken over with the matching sentinel.
-func (q *queue) settle(ctx context.Context, op, receipt, stmt string, args ...any) error {
-	if err := ctx.Err(); err != nil {
-		return wrap(op, err)
-	}
+// last two parameters are the id and the lease count, in tx. A lease that
+// is gone or taken over is reported with the matching sentinel as a
+// *leaseError; other errors are the database's.
+func settle(ctx context.Context, tx *sql.Tx, op, receipt, stmt string, args ...any) error {
 	id, lease, err := dbutil.ParseReceipt("sqlite", receipt)
 	if err != nil {
 		return err
 	}
-	res, err := q.db.w.ExecContext(ctx, stmt, append(args, id, lease)...)
+	res, err := tx.ExecContext(ctx, stmt, append(args, id, lease)...)
 	if err != nil {
-		return fmt.Errorf("sqlite: %s %s: %w", op, receipt, err)
+		return err
 	}
 	if n, err := res.RowsAffected(); err != nil || n == 1 {
 		return err
 	}
 	var gaveUp int64
-	err = q.db.w.QueryRowContext(ctx, `SELECT gave_up FROM fedi_deliveries WHERE id = ?`, id).Scan(&gaveUp)
+	err = tx.QueryRowContext(ctx, `SELECT gave_up FROM fedi_deliveries WHERE id = ?`, id).Scan(&gaveUp)
 	switch {
 	case errors.Is(err, sql.ErrNoRows), err == nil && gaveUp != 0:
-		return fmt.Errorf("sqlite: %s %s: %w", op, receipt, storage.ErrNotFound)
+		return &leaseError{fmt.Errorf("sqlite: %s %s: %w", op, receipt, storage.ErrNotFound)}
 	case err != nil:
-		return fmt.Errorf("sqlite: %s %s: %w", op, receipt, err)
+		return err
 	}
-	return fmt.Errorf("sqlite: %s %s: lease lost: %w", op, receipt, storage.ErrConflict)
+	return &leaseError{fmt.Errorf("sqlite: %s %s: lease lost: %w", op, receipt, storage.ErrConflict)}
+}
+
+// leaseError is a receipt that no longer names a lease in force: an
+// outcome to report, not a reason to roll back.
+type leaseError struct{ error }
+
+func (e *leaseError) Unwrap() error { return e.error }
+
+// settleOne runs settle for one receipt in its own transaction.
+func (q *queue) settleOne(ctx context.Context, op, receipt, stmt string, args ...any) error {
+	if err := ctx.Err(); err != nil {
+		return wrap(op, err)
+	}
+	if _, _, err := dbutil.ParseReceipt("sqlite", receipt); err != nil {
+		return err
+	}
+	var lost error
+	err := q.db.inTx(ctx, func(tx *sql.Tx) error {
+		err := settle(ctx, tx, op, receipt, stmt, args...)
+		if le := (*leaseError)(nil); errors.As(err, &le) {
+			lost = le.error
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: %s %s: %w", op, receipt, hint(err))
+	}
+	return lost
 }
 
 // held matches the delivery and lease of a receipt whose lease is still in
 // force: not ended by Retry, not taken over by a later lease.
 const held = ` WHERE id = ? AND leases = ? AND lease_until <> 0 AND gave_up = 0`
 
-func (q *queue) Ack(ctx context.Context, receipt string) error {
-	return q.settle(ctx, "ack", receipt, `DELETE FROM fedi_deliveries`+held)
+func (q *queue) Ack(ctx context.Context, receipts ...string) error {
+	if err := ctx.Err(); err != nil {
+		return wrap("ack", err)
+	}
+	for _, r := range receipts {
+		if _, _, err := dbutil.ParseReceipt("sqlite", r); err != nil {
+			return err
+		}
+	}
+	if len(receipts) == 0 {
+		return nil
+	}
+	var lost []error
+	err := q.db.inTx(ctx, func(tx *sql.Tx) error {
+		lost = lost[:0]
+		for _, r := range receipts {
+			err := settle(ctx, tx, "ack", r, `DELETE FROM fedi_deliveries`+held)
+			if le := (*leaseError)(nil); errors.As(err, &le) {
+				lost = append(lost, le.error)
+			} else if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return wrap("ack", err)
+	}
+	return errors.Join(lost...)
 }
 
 func (q *queue) Retry(ctx context.Context, receipt string, at time.Time, lastErr string) error {
 	at = dbutil.Micro(at)
-	return q.settle(ctx, "retry", receipt, `
+	return q.settleOne(ctx, "retry", receipt, `
 		UPDATE fedi_deliveries SET not_before = ?1, visible = ?1, lease_until = 0, attempts = attempts + 1, last_error = ?2`+
 		` WHERE id = ?3 AND leases = ?4 AND lease_until <> 0 AND gave_up = 0`,
 		at.UnixMicro(), dbutil.CleanError(lastErr))
 }
 
 func (q *queue) GiveUp(ctx context.Context, receipt string, lastErr string) error {
-	return q.settle(ctx, "give up", receipt, `
+	return q.settleOne(ctx, "give up", receipt, `
 		UPDATE fedi_deliveries SET gave_up = ?, lease_until = 0, attempts = attempts + 1, last_error = ?`+held,
 		nowMicro(), dbutil.CleanError(lastErr))
 }
@@ -283,7 +337,7 @@ func (q *queue) Discard(ctx context.Context, id string) error {
 
 func (q *queue) deadChanged(op, id string, res sql.Result, err error) error {
 	if err != nil {
-		return fmt.Errorf("sqlite: %s %s: %w", op, id, err)
+		return fmt.Errorf("sqlite: %s %s: %w", op, id, hint(err))
 	}
 	if n, err := res.RowsAffected(); err != nil || n == 1 {
 		return err

@@ -41,7 +41,8 @@ import (
 	"strconv"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite" // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/fedi-go/fedi/storage"
 	"github.com/fedi-go/fedi/storage/internal/dbutil"
@@ -133,7 +134,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	n, err := migrate(ctx, db.w)
 	if err != nil {
 		db.Close()
-		return nil, fmt.Errorf("sqlite: open %s: migrate: %w", path, err)
+		return nil, fmt.Errorf("sqlite: open %s: migrate: %w", path, hint(err))
 	}
 	if n > 0 {
 		db.log.Info("sqlite: schema migrated", "path", abs, "migrations", n)
@@ -205,5 +206,25 @@ func wrap(op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	return fmt.Errorf("sqlite: %s: %w", op, err)
+	return fmt.Errorf("sqlite: %s: %w", op, hint(err))
+}
+
+// hint adds what an operator needs to know to SQLite's terse messages for
+// the faults that come from outside the program.
+func hint(err error) error {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return err
+	}
+	switch se.Code() & 0xff {
+	case sqlite3.SQLITE_BUSY:
+		return fmt.Errorf("%w: another connection held the write lock longer than the busy timeout", err)
+	case sqlite3.SQLITE_READONLY:
+		return fmt.Errorf("%w: the database file and its directory must be writable", err)
+	case sqlite3.SQLITE_FULL:
+		return fmt.Errorf("%w: free space on the disk that holds the database", err)
+	case sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN:
+		return fmt.Errorf("%w: check the disk and the permissions of the database's directory", err)
+	}
+	return err
 }

@@ -1,0 +1,178 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/fedi-go/fedi/storage"
+	"github.com/fedi-go/fedi/storage/postgres"
+)
+
+// TestMigrateConcurrently opens one fresh schema from many goroutines at
+// once, each with its own pool: the advisory lock lets one migrate and the
+// others find the work done.
+func TestMigrateConcurrently(t *testing.T) {
+	dsn := testDSN(t)
+	schema := freshSchema(t, dsn)
+	ctx := context.Background()
+	const n = 8
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	dbs := make([]*postgres.DB, n)
+	for i := range n {
+		wg.Go(func() {
+			dbs[i], errs[i] = postgres.Open(ctx, dsn, postgres.Options{Schema: schema, Logger: slog.New(slog.DiscardHandler)})
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("Open %d: %v", i, err)
+		}
+		defer dbs[i].Close()
+	}
+	conn := connect(t, dsn)
+	var versions int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM `+pgx.Identifier{schema, "fedi_migrations"}.Sanitize()).Scan(&versions); err != nil {
+		t.Fatal(err)
+	}
+	if versions != 1 {
+		t.Fatalf("fedi_migrations has %d rows, want each migration once", versions)
+	}
+	// Every pool works against the one schema.
+	for i, db := range dbs {
+		if _, err := db.Store().Dedupe.Record(ctx, "https://example.test/a", fmt.Sprint("https://example.test/r", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestNewerSchema refuses to run against a schema migrated by a newer
+// build.
+func TestNewerSchema(t *testing.T) {
+	dsn := testDSN(t)
+	schema := freshSchema(t, dsn)
+	open(t, postgres.Options{Schema: schema})
+	conn := connect(t, dsn)
+	if _, err := conn.Exec(context.Background(), `INSERT INTO `+pgx.Identifier{schema, "fedi_migrations"}.Sanitize()+` (version, name) VALUES (999, '0999_future.sql')`); err != nil {
+		t.Fatal(err)
+	}
+	_, err := postgres.Open(context.Background(), dsn, postgres.Options{Schema: schema, Logger: slog.New(slog.DiscardHandler)})
+	if err == nil || !strings.Contains(err.Error(), "newer") {
+		t.Fatalf("Open of a newer schema: %v, want a refusal", err)
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, tt := range []struct {
+		name, dsn string
+		opts      postgres.Options
+		want      string
+	}{
+		{"negative MaxConns", "postgres://x@127.0.0.1/x", postgres.Options{MaxConns: -1}, "MaxConns"},
+		{"malformed DSN", "postgres://user:s3cret@[::1/x", postgres.Options{}, "malformed DSN"},
+		{"nobody listening", "postgres://user:s3cret@127.0.0.1:1/x?connect_timeout=2", postgres.Options{}, "postgres: open"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := postgres.Open(ctx, tt.dsn, tt.opts)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Open: %v, want an error saying %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), "s3cret") {
+				t.Fatalf("Open's error shows the password: %v", err)
+			}
+		})
+	}
+}
+
+// TestCorruptRows damages rows behind the store's back: reads report a
+// *storage.CorruptError naming the row, and the queue dead-letters a
+// delivery it cannot read instead of failing every lease.
+func TestCorruptRows(t *testing.T) {
+	ctx := context.Background()
+	dsn := testDSN(t)
+	schema := freshSchema(t, dsn)
+	st := open(t, postgres.Options{Schema: schema}).Store()
+	const note, actor = "https://example.test/notes/ü1", "https://remote.example/users/bob"
+	if err := st.Objects.Put(ctx, storage.Object{IRI: note, Type: "Note", Data: []byte(`{"id":"x"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Actors.Put(ctx, storage.RemoteActor{IRI: actor, Keys: []storage.PublicKey{{ID: actor + "#key", PEM: "pem"}}, Document: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	var ds []storage.Delivery
+	for i := range 3 {
+		act := fmt.Sprintf("https://example.test/activities/%d", i)
+		ds = append(ds, storage.Delivery{Activity: act, Inbox: "https://remote.example/inbox", Body: []byte(`{"id":"` + act + `"}`)})
+	}
+	if err := st.Queue.Enqueue(ctx, ds...); err != nil {
+		t.Fatal(err)
+	}
+	conn := connect(t, dsn)
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{`UPDATE fedi_objects SET data = $1 WHERE iri = $2`, []any{[]byte(`{"id": "x"`), note}},
+		{`UPDATE fedi_actors SET document = $1 WHERE iri = $2`, []any{[]byte("\xff\xfe garbage"), actor}},
+		{`UPDATE fedi_deliveries SET body = $1 WHERE activity = $2`, []any{[]byte(`{"type":"Create",`), ds[1].Activity}},
+	} {
+		if _, err := conn.Exec(ctx, `SET search_path = `+pgx.Identifier{schema}.Sanitize()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.Exec(ctx, q.sql, q.args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct {
+		name string
+		call func() error
+		kind string
+		iri  string
+	}{
+		{"Objects.Get", func() error { _, err := st.Objects.Get(ctx, note); return err }, "object", note},
+		{"Actors.Get", func() error { _, err := st.Actors.Get(ctx, actor); return err }, "actor", actor},
+		{"Actors.ByKey", func() error { _, err := st.Actors.ByKey(ctx, actor+"#key"); return err }, "actor", actor},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.call()
+			var ce *storage.CorruptError
+			if !errors.As(err, &ce) || ce.Kind != tt.kind || ce.IRI != tt.iri || !strings.Contains(err.Error(), tt.iri) {
+				t.Fatalf("got %v, want a *storage.CorruptError naming %s %q", err, tt.kind, tt.iri)
+			}
+		})
+	}
+	t.Run("Queue.Lease", func(t *testing.T) {
+		got, err := st.Queue.Lease(ctx, 10, time.Minute)
+		if err != nil {
+			t.Fatalf("Lease with a corrupt delivery in the batch: %v", err)
+		}
+		if len(got) != 2 || got[0].Activity != ds[0].Activity || got[1].Activity != ds[2].Activity {
+			t.Fatalf("Lease returned %d deliveries, want the 2 intact ones", len(got))
+		}
+		dead, _, err := st.Queue.(storage.DeadLetters).Dead(ctx, "", 10)
+		if err != nil || len(dead) != 1 || dead[0].Activity != ds[1].Activity || dead[0].Body != nil || !strings.Contains(dead[0].LastError, "corrupt") {
+			t.Fatalf("Dead = %+v, %v; want the corrupt delivery, without its body, with a last error saying why", dead, err)
+		}
+	})
+}
+
+func connect(t *testing.T, dsn string) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}

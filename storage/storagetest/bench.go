@@ -1,0 +1,166 @@
+package storagetest
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/fedi-go/fedi/storage"
+)
+
+// Benchmark measures the operations whose speed bounds a server: dedupe
+// inserts, object puts and gets, enqueues, and leases with acks by 1 and
+// 8 concurrent workers. newStore is called once per benchmark (not per
+// b.N) and must return an empty store. Each reports its throughput as
+// ops/s (deliveries/s for the queue) next to ns/op. LeaseAck acks each
+// leased batch with one call, LeaseAckEach each delivery with its own.
+func Benchmark(b *testing.B, newStore func(b *testing.B) storage.Store) {
+	b.Run("Dedupe/Record", func(b *testing.B) { benchDedupe(b, newStore(b).Dedupe) })
+	b.Run("Objects/Put", func(b *testing.B) { benchPut(b, newStore(b).Objects) })
+	b.Run("Objects/Get", func(b *testing.B) { benchGet(b, newStore(b).Objects) })
+	b.Run("Queue/Enqueue", func(b *testing.B) { benchEnqueue(b, newStore(b).Queue, 1) })
+	b.Run("Queue/Enqueue100", func(b *testing.B) { benchEnqueue(b, newStore(b).Queue, 100) })
+	for _, workers := range []int{1, 8} {
+		b.Run(fmt.Sprintf("Queue/LeaseAck/workers=%d", workers), func(b *testing.B) {
+			benchLeaseAck(b, newStore(b).Queue, workers, true)
+		})
+		b.Run(fmt.Sprintf("Queue/LeaseAckEach/workers=%d", workers), func(b *testing.B) {
+			benchLeaseAck(b, newStore(b).Queue, workers, false)
+		})
+	}
+}
+
+// perSecond reports n operations over the benchmark's elapsed time.
+func perSecond(b *testing.B, n int, unit string) {
+	if s := b.Elapsed().Seconds(); s > 0 {
+		b.ReportMetric(float64(n)/s, unit+"/s")
+	}
+}
+
+// benchDoc is a 2 KB document, the size of a typical Create{Note}.
+var benchDoc = bigDoc("https://example.test/notes/1", 2048)
+
+func benchDedupe(b *testing.B, s storage.Dedupe) {
+	ctx := context.Background()
+	recipient := "https://example.test/users/alice"
+	b.ResetTimer()
+	for i := range b.N {
+		first, err := s.Record(ctx, fmt.Sprintf("https://remote.example/activities/%d", i), recipient)
+		if err != nil || !first {
+			b.Fatalf("Record = %v, %v", first, err)
+		}
+	}
+	perSecond(b, b.N, "records")
+}
+
+func benchPut(b *testing.B, s storage.Objects) {
+	ctx := context.Background()
+	owner := "https://example.test/users/alice"
+	b.SetBytes(int64(len(benchDoc)))
+	b.ResetTimer()
+	for i := range b.N {
+		id := fmt.Sprintf("https://example.test/notes/%d", i)
+		if err := s.Put(ctx, storage.Object{IRI: id, Type: "Note", Owner: owner, Data: benchDoc}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	perSecond(b, b.N, "puts")
+}
+
+func benchGet(b *testing.B, s storage.Objects) {
+	ctx := context.Background()
+	const n = 1000
+	for i := range n {
+		id := fmt.Sprintf("https://example.test/notes/%d", i)
+		if err := s.Put(ctx, storage.Object{IRI: id, Type: "Note", Data: benchDoc}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(int64(len(benchDoc)))
+	b.ResetTimer()
+	for i := range b.N {
+		if _, err := s.Get(ctx, fmt.Sprintf("https://example.test/notes/%d", i%n)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	perSecond(b, b.N, "gets")
+}
+
+func benchDeliveries(from, n int) []storage.Delivery {
+	ds := make([]storage.Delivery, n)
+	for i := range ds {
+		ds[i] = storage.Delivery{
+			Activity: fmt.Sprintf("https://example.test/activities/%d", from+i),
+			Inbox:    fmt.Sprintf("https://remote%d.example/inbox", (from+i)%50),
+			Body:     benchDoc,
+		}
+	}
+	return ds
+}
+
+func benchEnqueue(b *testing.B, q storage.Queue, batch int) {
+	ctx := context.Background()
+	ds := benchDeliveries(0, batch)
+	b.ResetTimer()
+	for range b.N {
+		if err := q.Enqueue(ctx, ds...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	perSecond(b, b.N*batch, "deliveries")
+}
+
+// benchLeaseAck fills the queue with b.N deliveries, untimed, then has
+// workers lease batches of 16 and ack them, the batch at once or each
+// delivery on its own, until all are done.
+func benchLeaseAck(b *testing.B, q storage.Queue, workers int, batch bool) {
+	ctx := context.Background()
+	const chunk = 1000
+	for i := 0; i < b.N; i += chunk {
+		if err := q.Enqueue(ctx, benchDeliveries(i, min(chunk, b.N-i))...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var (
+		done atomic.Int64
+		wg   sync.WaitGroup
+		errs = make(chan error, workers)
+	)
+	b.ResetTimer()
+	for range workers {
+		wg.Go(func() {
+			for done.Load() < int64(b.N) {
+				ds, err := q.Lease(ctx, 16, time.Minute)
+				if err != nil {
+					errs <- err
+					return
+				}
+				receipts := make([]string, len(ds))
+				for i, d := range ds {
+					receipts[i] = d.Receipt
+					if !batch {
+						err = q.Ack(ctx, d.Receipt)
+					}
+				}
+				if batch {
+					err = q.Ack(ctx, receipts...)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+				done.Add(int64(len(ds)))
+			}
+		})
+	}
+	wg.Wait()
+	b.StopTimer()
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+	perSecond(b, b.N, "deliveries")
+}
