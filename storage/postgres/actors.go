@@ -44,11 +44,11 @@ func (s *actors) get(ctx context.Context, op, key, query string) (storage.Remote
 		return storage.RemoteActor{}, fmt.Errorf("postgres: %s %q: %w", op, key, storage.ErrNotFound)
 	}
 	if err != nil {
-		return storage.RemoteActor{}, fmt.Errorf("postgres: %s %q: %w", op, key, err)
+		return storage.RemoteActor{}, fmt.Errorf("postgres: %s %q: %w", op, key, ctxErr(ctx, err))
 	}
 	if doc != nil {
 		if err := storage.CheckStored("actor", a.IRI, doc); err != nil {
-			return storage.RemoteActor{}, wrap(op, err)
+			return storage.RemoteActor{}, wrap(ctx, op, err)
 		}
 		a.Document = doc
 	}
@@ -61,10 +61,10 @@ func (s *actors) get(ctx context.Context, op, key, query string) (storage.Remote
 
 func (s *actors) Put(ctx context.Context, a storage.RemoteActor) error {
 	if err := ctx.Err(); err != nil {
-		return wrap("put actor", err)
+		return wrap(ctx, "put actor", err)
 	}
 	if err := storage.CheckActor(a); err != nil {
-		return wrap("put actor", err)
+		return wrap(ctx, "put actor", err)
 	}
 	ids, pems := make([]string, len(a.Keys)), make([]string, len(a.Keys))
 	for i, k := range a.Keys {
@@ -105,23 +105,23 @@ func (s *actors) Put(ctx context.Context, a storage.RemoteActor) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("postgres: put actor %q: %w", a.IRI, err)
+		return fmt.Errorf("postgres: put actor %q: %w", a.IRI, ctxErr(ctx, err))
 	}
 	return nil
 }
 
 func (s *actors) MarkGone(ctx context.Context, iri string, at time.Time) error {
 	if err := ctx.Err(); err != nil {
-		return wrap("mark gone", err)
+		return wrap(ctx, "mark gone", err)
 	}
 	if err := storage.CheckIRI("actor IRI", iri); err != nil {
-		return wrap("mark gone", err)
+		return wrap(ctx, "mark gone", err)
 	}
 	_, err := s.db.pool.Exec(ctx, `
 		INSERT INTO fedi_actors (iri, inbox, shared_inbox, gone) VALUES ($1, '', '', coalesce($2, now()))
 		ON CONFLICT (iri) DO UPDATE SET gone = excluded.gone`, iri, toTS(at))
 	if err != nil {
-		return fmt.Errorf("postgres: mark gone %q: %w", iri, err)
+		return fmt.Errorf("postgres: mark gone %q: %w", iri, ctxErr(ctx, err))
 	}
 	return nil
 }
@@ -130,7 +130,7 @@ func (s *actors) Delete(ctx context.Context, iri string) error {
 	// The keys go with the actor: ON DELETE CASCADE.
 	tag, err := s.db.pool.Exec(ctx, `DELETE FROM fedi_actors WHERE iri = $1`, iri)
 	if err != nil {
-		return fmt.Errorf("postgres: delete actor %q: %w", iri, err)
+		return fmt.Errorf("postgres: delete actor %q: %w", iri, ctxErr(ctx, err))
 	}
 	if tag.RowsAffected() == 0 {
 		return fmt.Errorf("postgres: delete actor %q: %w", iri, storage.ErrNotFound)

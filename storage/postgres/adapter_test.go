@@ -176,3 +176,42 @@ func connect(t *testing.T, dsn string) *pgx.Conn {
 	t.Cleanup(func() { conn.Close(context.Background()) })
 	return conn
 }
+
+// TestContextWhileWaiting blocks a write on a row lock another transaction
+// holds: the context's deadline ends the wait, and the write has no
+// effect.
+func TestContextWhileWaiting(t *testing.T) {
+	ctx := context.Background()
+	dsn := testDSN(t)
+	schema := freshSchema(t, dsn)
+	st := open(t, postgres.Options{Schema: schema}).Store()
+	const note, alice = "https://example.test/notes/1", "https://example.test/users/alice"
+	if err := st.Objects.Put(ctx, storage.Object{IRI: note, Type: "Note", Owner: alice, Data: []byte(`{"v":1}`)}); err != nil {
+		t.Fatal(err)
+	}
+	conn := connect(t, dsn)
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM `+pgx.Identifier{schema, "fedi_objects"}.Sanitize()+` WHERE iri = $1 FOR UPDATE`, note); err != nil {
+		t.Fatal(err)
+	}
+
+	dctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err = st.Objects.Put(dctx, storage.Object{IRI: note, Type: "Note", Owner: alice, Data: []byte(`{"v":2}`)})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Put blocked on a row lock with a 200ms deadline: %v, want the context's error", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("Put with a 200ms deadline returned after %v", d)
+	}
+	tx.Rollback(ctx)
+	got, err := st.Objects.Get(ctx, note)
+	if err != nil || string(got.Data) != `{"v":1}` {
+		t.Fatalf("after the cancelled Put, Get = %s, %v; want the first version", got.Data, err)
+	}
+}

@@ -15,10 +15,10 @@ type collections struct{ db *DB }
 
 func (s *collections) Add(ctx context.Context, coll string, m storage.Member) error {
 	if err := ctx.Err(); err != nil {
-		return wrap("add member", err)
+		return wrap(ctx, "add member", err)
 	}
 	if err := storage.CheckMember(coll, m); err != nil {
-		return wrap("add member", err)
+		return wrap(ctx, "add member", err)
 	}
 	// Adding in the same state keeps the place; a change of state draws a
 	// new seq, moving the member to the front. One statement, so that
@@ -32,7 +32,7 @@ func (s *collections) Add(ctx context.Context, coll string, m storage.Member) er
 			state = excluded.state`,
 		coll, m.IRI, int16(m.State), m.Activity)
 	if err != nil {
-		return fmt.Errorf("postgres: add %q to %q: %w", m.IRI, coll, err)
+		return fmt.Errorf("postgres: add %q to %q: %w", m.IRI, coll, ctxErr(ctx, err))
 	}
 	return nil
 }
@@ -40,7 +40,7 @@ func (s *collections) Add(ctx context.Context, coll string, m storage.Member) er
 func (s *collections) Remove(ctx context.Context, coll, member string) error {
 	tag, err := s.db.pool.Exec(ctx, `DELETE FROM fedi_members WHERE collection = $1 AND member = $2`, coll, member)
 	if err != nil {
-		return fmt.Errorf("postgres: remove %q from %q: %w", member, coll, err)
+		return fmt.Errorf("postgres: remove %q from %q: %w", member, coll, ctxErr(ctx, err))
 	}
 	if tag.RowsAffected() == 0 {
 		return fmt.Errorf("postgres: remove %q from %q: %w", member, coll, storage.ErrNotFound)
@@ -57,7 +57,7 @@ func (s *collections) Contains(ctx context.Context, coll, member string) (storag
 		return storage.Member{}, fmt.Errorf("postgres: %q in %q: %w", member, coll, storage.ErrNotFound)
 	}
 	if err != nil {
-		return storage.Member{}, fmt.Errorf("postgres: %q in %q: %w", member, coll, err)
+		return storage.Member{}, fmt.Errorf("postgres: %q in %q: %w", member, coll, ctxErr(ctx, err))
 	}
 	m.State, m.Added = storage.State(state), dbutil.Micro(m.Added)
 	return m, nil
@@ -77,7 +77,7 @@ func (s *collections) Count(ctx context.Context, coll string, state storage.Stat
 	var n int
 	err := s.db.pool.QueryRow(ctx, `SELECT count(*) FROM fedi_members WHERE collection = $1 AND state = $2`, coll, int16(state)).Scan(&n)
 	if err != nil {
-		return 0, fmt.Errorf("postgres: count %q: %w", coll, err)
+		return 0, fmt.Errorf("postgres: count %q: %w", coll, ctxErr(ctx, err))
 	}
 	return n, nil
 }
@@ -96,7 +96,7 @@ func (s *collections) Page(ctx context.Context, coll string, opts storage.PageOp
 		WHERE collection = $1 AND state = $2 AND seq < $3
 		ORDER BY seq DESC LIMIT $4`, coll, int16(opts.State), before, limit+1)
 	if err != nil {
-		return storage.Page{}, fmt.Errorf("postgres: page %q: %w", coll, err)
+		return storage.Page{}, fmt.Errorf("postgres: page %q: %w", coll, ctxErr(ctx, err))
 	}
 	defer rows.Close()
 	var (
@@ -110,14 +110,14 @@ func (s *collections) Page(ctx context.Context, coll string, opts storage.PageOp
 		}
 		m := storage.Member{State: opts.State}
 		if err := rows.Scan(&last, &m.IRI, &m.Activity, &m.Added); err != nil {
-			return storage.Page{}, fmt.Errorf("postgres: page %q: %w", coll, err)
+			return storage.Page{}, fmt.Errorf("postgres: page %q: %w", coll, ctxErr(ctx, err))
 		}
 		m.Added = dbutil.Micro(m.Added)
 		p.Members = append(p.Members, m)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return storage.Page{}, fmt.Errorf("postgres: page %q: %w", coll, err)
+		return storage.Page{}, fmt.Errorf("postgres: page %q: %w", coll, ctxErr(ctx, err))
 	}
 	return p, nil
 }

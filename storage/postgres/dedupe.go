@@ -12,20 +12,20 @@ type dedupe struct{ db *DB }
 
 func (s *dedupe) Record(ctx context.Context, activity, recipient string) (bool, error) {
 	if err := ctx.Err(); err != nil {
-		return false, wrap("record", err)
+		return false, wrap(ctx, "record", err)
 	}
 	if err := storage.CheckIRI("activity", activity); err != nil {
-		return false, wrap("record", err)
+		return false, wrap(ctx, "record", err)
 	}
 	if err := storage.CheckIRI("recipient", recipient); err != nil {
-		return false, wrap("record", err)
+		return false, wrap(ctx, "record", err)
 	}
 	// Of concurrent inserts of one pair, the primary key lets exactly one
 	// through; the others wait for it and then do nothing.
 	tag, err := s.db.pool.Exec(ctx, `INSERT INTO fedi_seen (activity, recipient, seen) VALUES ($1, $2, now()) ON CONFLICT DO NOTHING`,
 		activity, recipient)
 	if err != nil {
-		return false, fmt.Errorf("postgres: record %q for %q: %w", activity, recipient, err)
+		return false, fmt.Errorf("postgres: record %q for %q: %w", activity, recipient, ctxErr(ctx, err))
 	}
 	return tag.RowsAffected() == 1, nil
 }
@@ -33,7 +33,7 @@ func (s *dedupe) Record(ctx context.Context, activity, recipient string) (bool, 
 func (s *dedupe) Prune(ctx context.Context, before time.Time) (int64, error) {
 	tag, err := s.db.pool.Exec(ctx, `DELETE FROM fedi_seen WHERE seen < $1`, before)
 	if err != nil {
-		return 0, wrap("prune", err)
+		return 0, wrap(ctx, "prune", err)
 	}
 	return tag.RowsAffected(), nil
 }

@@ -27,10 +27,10 @@ func (s *objects) Get(ctx context.Context, iri string) (storage.Object, error) {
 		return storage.Object{}, fmt.Errorf("postgres: get object %q: %w", iri, storage.ErrNotFound)
 	}
 	if err != nil {
-		return storage.Object{}, fmt.Errorf("postgres: get object %q: %w", iri, err)
+		return storage.Object{}, fmt.Errorf("postgres: get object %q: %w", iri, ctxErr(ctx, err))
 	}
 	if err := storage.CheckStored("object", iri, data); err != nil {
-		return storage.Object{}, wrap("get object", err)
+		return storage.Object{}, wrap(ctx, "get object", err)
 	}
 	o.IRI, o.Data = iri, json.RawMessage(data)
 	o.Updated, o.Deleted = dbutil.Micro(o.Updated), fromTS(deleted)
@@ -39,10 +39,10 @@ func (s *objects) Get(ctx context.Context, iri string) (storage.Object, error) {
 
 func (s *objects) Put(ctx context.Context, obj storage.Object) error {
 	if err := ctx.Err(); err != nil {
-		return wrap("put object", err)
+		return wrap(ctx, "put object", err)
 	}
 	if err := storage.CheckObject(obj); err != nil {
-		return wrap("put object", err)
+		return wrap(ctx, "put object", err)
 	}
 	// One statement inserts, or replaces when the owner matches and the
 	// object is live; otherwise it changes nothing and we report why.
@@ -52,7 +52,7 @@ func (s *objects) Put(ctx context.Context, obj storage.Object) error {
 		WHERE fedi_objects.owner = excluded.owner AND fedi_objects.deleted IS NULL`,
 		obj.IRI, obj.Type, obj.Owner, []byte(obj.Data))
 	if err != nil {
-		return fmt.Errorf("postgres: put object %q: %w", obj.IRI, err)
+		return fmt.Errorf("postgres: put object %q: %w", obj.IRI, ctxErr(ctx, err))
 	}
 	if tag.RowsAffected() == 1 {
 		return nil
@@ -62,7 +62,7 @@ func (s *objects) Put(ctx context.Context, obj storage.Object) error {
 		deleted pgtype.Timestamptz
 	)
 	if err := s.db.pool.QueryRow(ctx, `SELECT owner, deleted FROM fedi_objects WHERE iri = $1`, obj.IRI).Scan(&owner, &deleted); err != nil {
-		return fmt.Errorf("postgres: put object %q: %w", obj.IRI, err)
+		return fmt.Errorf("postgres: put object %q: %w", obj.IRI, ctxErr(ctx, err))
 	}
 	if deleted.Valid {
 		return fmt.Errorf("postgres: put object %q: tombstoned: %w", obj.IRI, storage.ErrConflict)
@@ -72,16 +72,16 @@ func (s *objects) Put(ctx context.Context, obj storage.Object) error {
 
 func (s *objects) Tombstone(ctx context.Context, iri string, tombstone json.RawMessage) error {
 	if err := ctx.Err(); err != nil {
-		return wrap("tombstone object", err)
+		return wrap(ctx, "tombstone object", err)
 	}
 	if err := storage.CheckJSON("tombstone", tombstone); err != nil {
-		return fmt.Errorf("postgres: tombstone object %q: %w", iri, err)
+		return fmt.Errorf("postgres: tombstone object %q: %w", iri, ctxErr(ctx, err))
 	}
 	tag, err := s.db.pool.Exec(ctx, `
 		UPDATE fedi_objects SET type = 'Tombstone', data = $2, updated = now(), deleted = coalesce(deleted, now())
 		WHERE iri = $1`, iri, []byte(tombstone))
 	if err != nil {
-		return fmt.Errorf("postgres: tombstone object %q: %w", iri, err)
+		return fmt.Errorf("postgres: tombstone object %q: %w", iri, ctxErr(ctx, err))
 	}
 	if tag.RowsAffected() == 0 {
 		return fmt.Errorf("postgres: tombstone object %q: %w", iri, storage.ErrNotFound)
@@ -96,7 +96,7 @@ func (s *objects) Owner(ctx context.Context, iri string) (string, error) {
 		return "", fmt.Errorf("postgres: object owner %q: %w", iri, storage.ErrNotFound)
 	}
 	if err != nil {
-		return "", fmt.Errorf("postgres: object owner %q: %w", iri, err)
+		return "", fmt.Errorf("postgres: object owner %q: %w", iri, ctxErr(ctx, err))
 	}
 	return owner, nil
 }

@@ -29,9 +29,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/fedi-go/fedi/storage"
@@ -51,6 +53,10 @@ type Options struct {
 	// corrupt delivery it dead-lettered; nil means slog.Default().
 	Logger *slog.Logger
 }
+
+// cancelGrace is how long a cancelled statement waits for the server to
+// confirm the cancellation before the connection is dropped.
+const cancelGrace = 5 * time.Second
 
 // DB is an open PostgreSQL store. It is safe for concurrent use.
 type DB struct {
@@ -80,6 +86,13 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	}
 	if opts.Schema != "" {
 		cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{opts.Schema}.Sanitize()
+	}
+	// When a context ends mid-statement, ask the server to cancel the
+	// statement and wait for it to say so, rather than only dropping the
+	// connection: a statement the server went on running could commit
+	// after the caller was told it failed.
+	cfg.ConnConfig.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
+		return &pgconn.CancelRequestContextWatcherHandler{Conn: c, DeadlineDelay: cancelGrace}
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -115,11 +128,22 @@ func (db *DB) Close() { db.pool.Close() }
 
 // wrap prefixes an error with the operation, leaving storage sentinels and
 // context errors reachable through errors.Is.
-func wrap(op string, err error) error {
+func wrap(ctx context.Context, op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	return fmt.Errorf("postgres: %s: %w", op, err)
+	return fmt.Errorf("postgres: %s: %w", op, ctxErr(ctx, err))
+}
+
+// ctxErr makes the server's "canceling statement due to user request",
+// which is how a statement stopped by the context's end fails, also
+// report the context's error, so that callers can test it with
+// errors.Is as with any other store.
+func ctxErr(ctx context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		return fmt.Errorf("%w (%w)", cerr, err)
+	}
+	return err
 }
 
 // isUniqueViolation reports whether err is a unique_violation.

@@ -18,7 +18,7 @@ type queue struct{ db *DB }
 
 func (q *queue) Enqueue(ctx context.Context, ds ...storage.Delivery) error {
 	if err := ctx.Err(); err != nil {
-		return wrap("enqueue", err)
+		return wrap(ctx, "enqueue", err)
 	}
 	for i := range ds {
 		if err := dbutil.CheckDelivery("postgres", &ds[i]); err != nil {
@@ -34,7 +34,7 @@ func (q *queue) Enqueue(ctx context.Context, ds ...storage.Delivery) error {
 			INSERT INTO fedi_deliveries (activity, inbox, body, ordering_key, not_before, visible, enqueued)
 			VALUES ($1, $2, $3, $4, coalesce($5, now()), coalesce($5, now()), now())`,
 			d.Activity, d.Inbox, []byte(d.Body), d.OrderingKey, toTS(d.NotBefore))
-		return wrap("enqueue", err)
+		return wrap(ctx, "enqueue", err)
 	}
 	// A fan-out is one statement, so all of it or none: the rows arrive as
 	// arrays and unnest into one INSERT. ids follow the arrays' order,
@@ -53,7 +53,7 @@ func (q *queue) Enqueue(ctx context.Context, ds ...storage.Delivery) error {
 		FROM unnest($1::text[], $2::text[], $3::bytea[], $4::text[], $5::timestamptz[]) WITH ORDINALITY AS u(a, i, b, k, nb, n)
 		ORDER BY n`,
 		acts, inboxes, bodies, keys, nbs)
-	return wrap("enqueue", err)
+	return wrap(ctx, "enqueue", err)
 }
 
 // leaseSQL leases the due deliveries that no earlier live delivery with
@@ -81,7 +81,7 @@ RETURNING d.id, d.leases, d.activity, d.inbox, d.body, d.ordering_key, d.not_bef
 
 func (q *queue) Lease(ctx context.Context, n int, visibility time.Duration) ([]storage.Delivery, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, wrap("lease", err)
+		return nil, wrap(ctx, "lease", err)
 	}
 	if err := dbutil.CheckLease("postgres", n, visibility); err != nil {
 		return nil, err
@@ -92,7 +92,7 @@ func (q *queue) Lease(ctx context.Context, n int, visibility time.Duration) ([]s
 	}
 	rows, err := q.db.pool.Query(ctx, leaseSQL, n, max(visibility.Microseconds(), 1))
 	if err != nil {
-		return nil, wrap("lease", err)
+		return nil, wrap(ctx, "lease", err)
 	}
 	type row struct {
 		storage.Delivery
@@ -104,13 +104,13 @@ func (q *queue) Lease(ctx context.Context, n int, visibility time.Duration) ([]s
 		if err := rows.Scan(&r.id, &r.leases, &r.Activity, &r.Inbox, &r.Body, &r.OrderingKey, &r.NotBefore,
 			&r.Attempts, &r.LastError, &r.Enqueued, &r.LeaseExpires); err != nil {
 			rows.Close()
-			return nil, wrap("lease", err)
+			return nil, wrap(ctx, "lease", err)
 		}
 		rs = append(rs, r)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, wrap("lease", err)
+		return nil, wrap(ctx, "lease", err)
 	}
 	sort.Slice(rs, func(i, j int) bool {
 		if !rs[i].NotBefore.Equal(rs[j].NotBefore) {
@@ -146,7 +146,7 @@ func (q *queue) deadLetterCorrupt(ctx context.Context, d storage.Delivery, cause
 // gone or taken over with the matching sentinel.
 func (q *queue) settle(ctx context.Context, op, receipt, stmt string, args ...any) error {
 	if err := ctx.Err(); err != nil {
-		return wrap(op, err)
+		return wrap(ctx, op, err)
 	}
 	id, lease, err := dbutil.ParseReceipt("postgres", receipt)
 	if err != nil {
@@ -154,7 +154,7 @@ func (q *queue) settle(ctx context.Context, op, receipt, stmt string, args ...an
 	}
 	tag, err := q.db.pool.Exec(ctx, stmt, append([]any{id, lease}, args...)...)
 	if err != nil {
-		return fmt.Errorf("postgres: %s %s: %w", op, receipt, err)
+		return fmt.Errorf("postgres: %s %s: %w", op, receipt, ctxErr(ctx, err))
 	}
 	if tag.RowsAffected() == 1 {
 		return nil
@@ -170,7 +170,7 @@ func (q *queue) lost(ctx context.Context, op, receipt string, id int64) error {
 	case errors.Is(err, pgx.ErrNoRows), err == nil && gaveUp.Valid:
 		return fmt.Errorf("postgres: %s %s: %w", op, receipt, storage.ErrNotFound)
 	case err != nil:
-		return fmt.Errorf("postgres: %s %s: %w", op, receipt, err)
+		return fmt.Errorf("postgres: %s %s: %w", op, receipt, ctxErr(ctx, err))
 	}
 	return fmt.Errorf("postgres: %s %s: lease lost: %w", op, receipt, storage.ErrConflict)
 }
@@ -184,7 +184,7 @@ func (q *queue) Ack(ctx context.Context, receipts ...string) error {
 		return q.settle(ctx, "ack", receipts[0], `DELETE FROM fedi_deliveries`+held)
 	}
 	if err := ctx.Err(); err != nil {
-		return wrap("ack", err)
+		return wrap(ctx, "ack", err)
 	}
 	ids, leases := make([]int64, len(receipts)), make([]int64, len(receipts))
 	for i, r := range receipts {
@@ -202,20 +202,20 @@ func (q *queue) Ack(ctx context.Context, receipts ...string) error {
 		WHERE d.id = r.id AND d.leases = r.leases AND d.lease_until IS NOT NULL AND d.gave_up IS NULL
 		RETURNING d.id`, ids, leases)
 	if err != nil {
-		return wrap("ack", err)
+		return wrap(ctx, "ack", err)
 	}
 	acked := make(map[int64]bool, len(ids))
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
 			rows.Close()
-			return wrap("ack", err)
+			return wrap(ctx, "ack", err)
 		}
 		acked[id] = true
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return wrap("ack", err)
+		return wrap(ctx, "ack", err)
 	}
 	var lost []error
 	for i, id := range ids {
@@ -252,7 +252,7 @@ func (q *queue) Stats(ctx context.Context) (storage.QueueStats, error) {
 			now() - min(enqueued) FILTER (WHERE gave_up IS NULL)
 		FROM fedi_deliveries`).Scan(&st.Ready, &st.Scheduled, &st.Leased, &st.Dead, &age)
 	if err != nil {
-		return storage.QueueStats{}, wrap("stats", err)
+		return storage.QueueStats{}, wrap(ctx, "stats", err)
 	}
 	if age.Valid {
 		st.OldestAge = time.Duration(age.Microseconds+int64(age.Days)*86400e6) * time.Microsecond
@@ -274,7 +274,7 @@ func (q *queue) Dead(ctx context.Context, cursor string, limit int) ([]storage.D
 		WHERE gave_up IS NOT NULL AND (gave_up, id) < ($1, $2)
 		ORDER BY gave_up DESC, id DESC LIMIT $3`, at, id, limit+1)
 	if err != nil {
-		return nil, "", wrap("dead letters", err)
+		return nil, "", wrap(ctx, "dead letters", err)
 	}
 	defer rows.Close()
 	var (
@@ -296,7 +296,7 @@ func (q *queue) Dead(ctx context.Context, cursor string, limit int) ([]storage.D
 			body []byte
 		)
 		if err := rows.Scan(&n, &d.Activity, &d.Inbox, &body, &d.OrderingKey, &d.NotBefore, &d.Attempts, &d.LastError, &d.Enqueued, &d.GaveUp); err != nil {
-			return nil, "", wrap("dead letters", err)
+			return nil, "", wrap(ctx, "dead letters", err)
 		}
 		d.ID = dbutil.ID(n)
 		if storage.CheckStored("delivery", d.Activity, body) == nil {
@@ -308,7 +308,7 @@ func (q *queue) Dead(ctx context.Context, cursor string, limit int) ([]storage.D
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, "", wrap("dead letters", err)
+		return nil, "", wrap(ctx, "dead letters", err)
 	}
 	return out, next, nil
 }
@@ -321,7 +321,7 @@ func (q *queue) Requeue(ctx context.Context, id string, at time.Time) error {
 	tag, err := q.db.pool.Exec(ctx, `
 		UPDATE fedi_deliveries SET gave_up = NULL, not_before = $2, visible = $2, lease_until = NULL
 		WHERE id = $1 AND gave_up IS NOT NULL`, n, dbutil.Micro(at))
-	return deadChanged("requeue", id, tag.RowsAffected(), err)
+	return deadChanged(ctx, "requeue", id, tag.RowsAffected(), err)
 }
 
 func (q *queue) Discard(ctx context.Context, id string) error {
@@ -330,12 +330,12 @@ func (q *queue) Discard(ctx context.Context, id string) error {
 		return err
 	}
 	tag, err := q.db.pool.Exec(ctx, `DELETE FROM fedi_deliveries WHERE id = $1 AND gave_up IS NOT NULL`, n)
-	return deadChanged("discard", id, tag.RowsAffected(), err)
+	return deadChanged(ctx, "discard", id, tag.RowsAffected(), err)
 }
 
-func deadChanged(op, id string, n int64, err error) error {
+func deadChanged(ctx context.Context, op, id string, n int64, err error) error {
 	if err != nil {
-		return fmt.Errorf("postgres: %s %s: %w", op, id, err)
+		return fmt.Errorf("postgres: %s %s: %w", op, id, ctxErr(ctx, err))
 	}
 	if n == 0 {
 		return fmt.Errorf("postgres: %s %s: no such dead letter: %w", op, id, storage.ErrNotFound)

@@ -156,6 +156,12 @@ func TestLocked(t *testing.T) {
 	}
 	defer db.Close()
 	st := db.Store()
+	pdb, err := sqlite.Open(ctx, path, sqlite.Options{BusyTimeout: time.Minute, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pdb.Close()
+	patient := pdb.Store()
 
 	other := raw(t, path)
 	conn, err := other.Conn(ctx)
@@ -201,6 +207,19 @@ func TestLocked(t *testing.T) {
 		_, err := sqlite.Open(ctx, path, sqlite.Options{BusyTimeout: 100 * time.Millisecond, Logger: quiet})
 		if err == nil || !strings.Contains(err.Error(), "locked") || !strings.Contains(err.Error(), path) {
 			t.Fatalf("Open of a locked database: %v, want an error naming the file and saying it is locked", err)
+		}
+	})
+	t.Run("context deadline while waiting", func(t *testing.T) {
+		// The context ends the wait long before the busy timeout would.
+		dctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		err := patient.Queue.Enqueue(dctx, ds...)
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Enqueue with a deadline while locked: %v, want the context's error", err)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Fatalf("Enqueue with a 200ms deadline returned after %v", d)
 		}
 	})
 	// Reads go on.
