@@ -20,7 +20,7 @@ func (s *dedupe) Record(ctx context.Context, activity, recipient string) (bool, 
 	if err := storage.CheckIRI("recipient", recipient); err != nil {
 		return false, wrap("record", err)
 	}
-	res, err := s.db.w.ExecContext(ctx, `INSERT INTO fedi_seen (activity, recipient, seen) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+	res, err := s.db.exec(ctx, `INSERT INTO fedi_seen (activity, recipient, seen) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
 		activity, recipient, nowMicro())
 	if err != nil {
 		return false, fmt.Errorf("sqlite: record %q for %q: %w", activity, recipient, hint(err))

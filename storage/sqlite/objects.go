@@ -19,7 +19,7 @@ func (s *objects) Get(ctx context.Context, iri string) (storage.Object, error) {
 		updated, deleted int64
 		data             []byte
 	)
-	err := s.db.r.QueryRowContext(ctx, `SELECT type, owner, data, updated, deleted FROM fedi_objects WHERE iri = ?`, iri).
+	err := s.db.queryRow(ctx, `SELECT type, owner, data, updated, deleted FROM fedi_objects WHERE iri = ?`, iri).
 		Scan(&o.Type, &o.Owner, &data, &updated, &deleted)
 	if errors.Is(err, sql.ErrNoRows) {
 		return storage.Object{}, fmt.Errorf("sqlite: get object %q: %w", iri, storage.ErrNotFound)
@@ -44,7 +44,7 @@ func (s *objects) Put(ctx context.Context, obj storage.Object) error {
 	}
 	// One statement inserts, or replaces when the owner matches and the
 	// object is live; otherwise it changes nothing and we report why.
-	res, err := s.db.w.ExecContext(ctx, `
+	res, err := s.db.exec(ctx, `
 		INSERT INTO fedi_objects (iri, type, owner, data, updated) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (iri) DO UPDATE SET type = excluded.type, data = excluded.data, updated = excluded.updated
 		WHERE fedi_objects.owner = excluded.owner AND fedi_objects.deleted = 0`,
@@ -97,7 +97,7 @@ func (s *objects) Tombstone(ctx context.Context, iri string, tombstone json.RawM
 
 func (s *objects) Owner(ctx context.Context, iri string) (string, error) {
 	var owner string
-	err := s.db.r.QueryRowContext(ctx, `SELECT owner FROM fedi_objects WHERE iri = ?`, iri).Scan(&owner)
+	err := s.db.queryRow(ctx, `SELECT owner FROM fedi_objects WHERE iri = ?`, iri).Scan(&owner)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("sqlite: object owner %q: %w", iri, storage.ErrNotFound)
 	}

@@ -14,6 +14,14 @@ import (
 
 type queue struct{ db *DB }
 
+// txStatements are the statements the queue runs inside transactions, for
+// Open to prepare.
+var txStatements = []string{enqueueSQL, leaseSQL, ackSQL, retrySQL, giveUpSQL}
+
+const enqueueSQL = `
+INSERT INTO fedi_deliveries (activity, inbox, body, ordering_key, not_before, visible, enqueued)
+VALUES (?, ?, ?, ?, ?, ?, ?)`
+
 func (q *queue) Enqueue(ctx context.Context, ds ...storage.Delivery) error {
 	if err := ctx.Err(); err != nil {
 		return wrap("enqueue", err)
@@ -28,13 +36,10 @@ func (q *queue) Enqueue(ctx context.Context, ds ...storage.Delivery) error {
 	}
 	now := nowMicro()
 	err := q.db.inTx(ctx, func(tx *sql.Tx) error {
-		st, err := tx.PrepareContext(ctx, `
-			INSERT INTO fedi_deliveries (activity, inbox, body, ordering_key, not_before, visible, enqueued)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`)
+		st, err := q.db.txStmt(ctx, tx, enqueueSQL)
 		if err != nil {
 			return err
 		}
-		defer st.Close()
 		for _, d := range ds {
 			nb := dbutil.ToMicro(d.NotBefore)
 			if nb == 0 {
@@ -83,7 +88,11 @@ func (q *queue) Lease(ctx context.Context, n int, visibility time.Duration) ([]s
 	}
 	var rs []row
 	err := q.db.inTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, leaseSQL, until.UnixMicro(), now.UnixMicro(), n)
+		st, err := q.db.txStmt(ctx, tx, leaseSQL)
+		if err != nil {
+			return err
+		}
+		rows, err := st.QueryContext(ctx, until.UnixMicro(), now.UnixMicro(), n)
 		if err != nil {
 			return err
 		}
@@ -140,12 +149,16 @@ func (q *queue) deadLetterCorrupt(ctx context.Context, d storage.Delivery, cause
 // last two parameters are the id and the lease count, in tx. A lease that
 // is gone or taken over is reported with the matching sentinel as a
 // *leaseError; other errors are the database's.
-func settle(ctx context.Context, tx *sql.Tx, op, receipt, stmt string, args ...any) error {
+func (q *queue) settle(ctx context.Context, tx *sql.Tx, op, receipt, stmt string, args ...any) error {
 	id, lease, err := dbutil.ParseReceipt("sqlite", receipt)
 	if err != nil {
 		return err
 	}
-	res, err := tx.ExecContext(ctx, stmt, append(args, id, lease)...)
+	st, err := q.db.txStmt(ctx, tx, stmt)
+	if err != nil {
+		return err
+	}
+	res, err := st.ExecContext(ctx, append(args, id, lease)...)
 	if err != nil {
 		return err
 	}
@@ -179,7 +192,7 @@ func (q *queue) settleOne(ctx context.Context, op, receipt, stmt string, args ..
 	}
 	var lost error
 	err := q.db.inTx(ctx, func(tx *sql.Tx) error {
-		err := settle(ctx, tx, op, receipt, stmt, args...)
+		err := q.settle(ctx, tx, op, receipt, stmt, args...)
 		if le := (*leaseError)(nil); errors.As(err, &le) {
 			lost = le.error
 			return nil
@@ -192,9 +205,19 @@ func (q *queue) settleOne(ctx context.Context, op, receipt, stmt string, args ..
 	return lost
 }
 
-// held matches the delivery and lease of a receipt whose lease is still in
-// force: not ended by Retry, not taken over by a later lease.
-const held = ` WHERE id = ? AND leases = ? AND lease_until <> 0 AND gave_up = 0`
+// The statements that end a lease. Their last two parameters are the id
+// and the lease count of a receipt whose lease is still in force: not
+// ended by Retry, not taken over by a later lease.
+const (
+	ackSQL = `DELETE FROM fedi_deliveries
+		WHERE id = ? AND leases = ? AND lease_until <> 0 AND gave_up = 0`
+	retrySQL = `UPDATE fedi_deliveries
+		SET not_before = ?1, visible = ?1, lease_until = 0, attempts = attempts + 1, last_error = ?2
+		WHERE id = ?3 AND leases = ?4 AND lease_until <> 0 AND gave_up = 0`
+	giveUpSQL = `UPDATE fedi_deliveries
+		SET gave_up = ?1, lease_until = 0, attempts = attempts + 1, last_error = ?2
+		WHERE id = ?3 AND leases = ?4 AND lease_until <> 0 AND gave_up = 0`
+)
 
 func (q *queue) Ack(ctx context.Context, receipts ...string) error {
 	if err := ctx.Err(); err != nil {
@@ -212,7 +235,7 @@ func (q *queue) Ack(ctx context.Context, receipts ...string) error {
 	err := q.db.inTx(ctx, func(tx *sql.Tx) error {
 		lost = lost[:0]
 		for _, r := range receipts {
-			err := settle(ctx, tx, "ack", r, `DELETE FROM fedi_deliveries`+held)
+			err := q.settle(ctx, tx, "ack", r, ackSQL)
 			if le := (*leaseError)(nil); errors.As(err, &le) {
 				lost = append(lost, le.error)
 			} else if err != nil {
@@ -229,16 +252,11 @@ func (q *queue) Ack(ctx context.Context, receipts ...string) error {
 
 func (q *queue) Retry(ctx context.Context, receipt string, at time.Time, lastErr string) error {
 	at = dbutil.Micro(at)
-	return q.settleOne(ctx, "retry", receipt, `
-		UPDATE fedi_deliveries SET not_before = ?1, visible = ?1, lease_until = 0, attempts = attempts + 1, last_error = ?2`+
-		` WHERE id = ?3 AND leases = ?4 AND lease_until <> 0 AND gave_up = 0`,
-		at.UnixMicro(), dbutil.CleanError(lastErr))
+	return q.settleOne(ctx, "retry", receipt, retrySQL, at.UnixMicro(), dbutil.CleanError(lastErr))
 }
 
 func (q *queue) GiveUp(ctx context.Context, receipt string, lastErr string) error {
-	return q.settleOne(ctx, "give up", receipt, `
-		UPDATE fedi_deliveries SET gave_up = ?, lease_until = 0, attempts = attempts + 1, last_error = ?`+held,
-		nowMicro(), dbutil.CleanError(lastErr))
+	return q.settleOne(ctx, "give up", receipt, giveUpSQL, nowMicro(), dbutil.CleanError(lastErr))
 }
 
 func (q *queue) Stats(ctx context.Context) (storage.QueueStats, error) {

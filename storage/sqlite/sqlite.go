@@ -39,6 +39,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"sync"
 	"time"
 
 	"modernc.org/sqlite" // registers the "sqlite" driver
@@ -73,6 +74,10 @@ type DB struct {
 	w    *sql.DB // one connection: SQLite has one writer at a time
 	r    *sql.DB // a pool of read-only connections
 	log  *slog.Logger
+
+	// Prepared statements of the hot paths, by query, one map per pool:
+	// parsing a statement costs as much as running a small one.
+	wstmts, rstmts sync.Map // string → *sql.Stmt
 }
 
 // Open opens the database file at path, creating it and its directory
@@ -139,6 +144,12 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if n > 0 {
 		db.log.Info("sqlite: schema migrated", "path", abs, "migrations", n)
 	}
+	for _, q := range txStatements {
+		if _, err := db.prepared(ctx, true, q); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("sqlite: open %s: %w", path, hint(err))
+		}
+	}
 	return db, nil
 }
 
@@ -181,7 +192,63 @@ func (db *DB) Path() string { return db.path }
 
 // Close closes the database.
 func (db *DB) Close() error {
+	for _, m := range []*sync.Map{&db.wstmts, &db.rstmts} {
+		m.Range(func(_, st any) bool {
+			st.(*sql.Stmt).Close()
+			return true
+		})
+	}
 	return errors.Join(db.r.Close(), db.w.Close())
+}
+
+// prepared returns the statement query prepared on the writer (write
+// true) or the readers, preparing it the first time.
+func (db *DB) prepared(ctx context.Context, write bool, query string) (*sql.Stmt, error) {
+	pool, cache := db.r, &db.rstmts
+	if write {
+		pool, cache = db.w, &db.wstmts
+	}
+	if st, ok := cache.Load(query); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := pool.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := cache.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
+// exec runs a write statement outside a transaction.
+func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := db.prepared(ctx, true, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+// queryRow runs a read statement.
+func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	st, err := db.prepared(ctx, false, query)
+	if err != nil {
+		// A Row carrying err, from a statement that cannot succeed.
+		return db.r.QueryRowContext(ctx, query, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+// txStmt returns the writer's prepared statement query for use in tx. The
+// statements used in transactions are prepared by Open: preparing one on
+// the writer now would wait for its only connection, which tx holds.
+func (db *DB) txStmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	if st, ok := db.wstmts.Load(query); ok {
+		return tx.StmtContext(ctx, st.(*sql.Stmt)), nil
+	}
+	return tx.PrepareContext(ctx, query) // closed with tx
 }
 
 // inTx runs fn in a write transaction and commits it, or rolls it back

@@ -409,10 +409,11 @@ func queueOrderingConcurrent(t *testing.T, ctx context.Context, q storage.Queue)
 		return d.Inbox + " " + d.OrderingKey, n / 100
 	}
 	var (
-		mu   sync.Mutex
-		done = map[string]int{} // chain → steps acked
-		errs []string
-		wg   sync.WaitGroup
+		mu       sync.Mutex
+		done     = map[string]int{}  // chain → steps acked
+		inflight = map[string]bool{} // chain → a step is leased
+		errs     []string
+		wg       sync.WaitGroup
 	)
 	for range workers {
 		wg.Go(func() {
@@ -430,13 +431,21 @@ func queueOrderingConcurrent(t *testing.T, ctx context.Context, q storage.Queue)
 					continue
 				}
 				idle = 0
+				mu.Lock()
+				for _, d := range ds {
+					c, s := step(d)
+					if done[c] != s || inflight[c] {
+						errs = append(errs, fmt.Sprintf("step %d of %s leased after %d steps were done, with one in flight: %v", s, c, done[c], inflight[c]))
+					}
+					inflight[c] = true
+				}
+				mu.Unlock()
 				for _, d := range ds {
 					c, s := step(d)
 					mu.Lock()
-					if done[c] != s {
-						errs = append(errs, fmt.Sprintf("step %d of %s leased after %d steps were done", s, c, done[c]))
-					}
-					done[c] = s + 1 // before Ack: the next step may be leased as soon as Ack commits
+					// Before Ack: the next step may be leased as soon as
+					// Ack commits.
+					done[c], inflight[c] = s+1, false
 					mu.Unlock()
 					if err := q.Ack(ctx, d.Receipt); err != nil {
 						mu.Lock()
