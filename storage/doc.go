@@ -77,11 +77,15 @@
 //	// One delivery per inbox; the object id orders a later Delete after it.
 //	err = st.Queue.Enqueue(ctx, storage.Delivery{Activity: create.ID, Inbox: inbox, Body: data, OrderingKey: note.ID})
 //
-//	// A worker.
+//	// A worker: lease a batch, POST each, ack the delivered ones at once.
 //	batch, err := st.Queue.Lease(ctx, 16, time.Minute)
+//	var delivered []string
 //	for _, d := range batch {
-//		if post(ctx, d) == nil {
-//			err = st.Queue.Ack(ctx, d.Receipt)
+//		if err := post(ctx, d); err != nil {
+//			st.Queue.Retry(ctx, d.Receipt, time.Now().Add(backoff(d.Attempts)), err.Error())
+//			continue
 //		}
+//		delivered = append(delivered, d.Receipt)
 //	}
+//	err = st.Queue.Ack(ctx, delivered...)
 package storage

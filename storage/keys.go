@@ -87,9 +87,10 @@ type KeySource interface {
 type KeyStore interface {
 	KeySource
 
-	// PutKey stores k, replacing the key with the same ID. It fails with
-	// ErrConflict when that ID belongs to another owner, and with
-	// ErrInvalid when k has no PEM (a store cannot persist a Signer).
+	// PutKey stores k, replacing the key with the same ID; a zero Created
+	// means now. It fails with ErrConflict when that ID belongs to another
+	// owner, and with ErrInvalid when k has no PEM that parses as a
+	// private key (a store cannot persist a Signer).
 	PutKey(ctx context.Context, k Key) error
 
 	// DeleteKey removes the key keyID, or fails with ErrNotFound.

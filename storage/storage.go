@@ -50,12 +50,18 @@ func (e *CorruptError) Unwrap() error { return e.Err }
 // leave out what it does not use. A nil field means the concern is not
 // provided.
 type Store struct {
-	Objects     Objects
+	// Objects holds our objects and activities, and cached remote ones.
+	Objects Objects
+	// Collections holds followers, following, outboxes and the like.
 	Collections Collections
-	Dedupe      Dedupe
-	Keys        KeySource
-	Queue       Queue
-	Actors      Actors
+	// Dedupe remembers the activities each inbox has processed.
+	Dedupe Dedupe
+	// Keys gives our actors' private keys; the adapters' is a KeyStore.
+	Keys KeySource
+	// Queue is the delivery queue; the adapters' is also DeadLetters.
+	Queue Queue
+	// Actors caches remote actors.
+	Actors Actors
 }
 
 // maxIRI bounds the length of an IRI. Real ones are far shorter; the bound

@@ -35,13 +35,6 @@ type entry struct {
 
 func newCollections() *collections { return &collections{m: make(map[string]*collection)} }
 
-func checkState(op string, st storage.State) error {
-	if st != storage.Accepted && st != storage.Pending {
-		return fmt.Errorf("memory: %s: unknown state %d: %w", op, st, storage.ErrInvalid)
-	}
-	return nil
-}
-
 func (s *collections) Add(ctx context.Context, coll string, m storage.Member) error {
 	if err := done(ctx, "add member"); err != nil {
 		return err
@@ -128,7 +121,7 @@ func (s *collections) Count(ctx context.Context, coll string, state storage.Stat
 	if err := done(ctx, "count"); err != nil {
 		return 0, err
 	}
-	if err := checkState("count", state); err != nil {
+	if err := dbutil.CheckState("memory", "count", state); err != nil {
 		return 0, err
 	}
 	s.mu.RLock()
@@ -143,7 +136,7 @@ func (s *collections) Page(ctx context.Context, coll string, opts storage.PageOp
 	if err := done(ctx, "page"); err != nil {
 		return storage.Page{}, err
 	}
-	if err := checkState("page", opts.State); err != nil {
+	if err := dbutil.CheckState("memory", "page", opts.State); err != nil {
 		return storage.Page{}, err
 	}
 	before, err := dbutil.ParseCursor("memory", opts.Cursor)

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/fedi-go/fedi/storage"
+	"github.com/fedi-go/fedi/storage/internal/faulttest"
 	"github.com/fedi-go/fedi/storage/postgres"
 )
 
@@ -99,70 +100,21 @@ func TestOpenErrors(t *testing.T) {
 // *storage.CorruptError naming the row, and the queue dead-letters a
 // delivery it cannot read instead of failing every lease.
 func TestCorruptRows(t *testing.T) {
-	ctx := context.Background()
 	dsn := testDSN(t)
 	schema := freshSchema(t, dsn)
-	st := open(t, postgres.Options{Schema: schema}).Store()
-	const note, actor = "https://example.test/notes/ü1", "https://remote.example/users/bob"
-	if err := st.Objects.Put(ctx, storage.Object{IRI: note, Type: "Note", Data: []byte(`{"id":"x"}`)}); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Actors.Put(ctx, storage.RemoteActor{IRI: actor, Keys: []storage.PublicKey{{ID: actor + "#key", PEM: "pem"}}, Document: []byte(`{}`)}); err != nil {
-		t.Fatal(err)
-	}
-	var ds []storage.Delivery
-	for i := range 3 {
-		act := fmt.Sprintf("https://example.test/activities/%d", i)
-		ds = append(ds, storage.Delivery{Activity: act, Inbox: "https://remote.example/inbox", Body: []byte(`{"id":"` + act + `"}`)})
-	}
-	if err := st.Queue.Enqueue(ctx, ds...); err != nil {
-		t.Fatal(err)
-	}
+	logs := &faulttest.Logs{}
+	st := open(t, postgres.Options{Schema: schema, Logger: slog.New(logs)}).Store()
 	conn := connect(t, dsn)
-	for _, q := range []struct {
-		sql  string
-		args []any
-	}{
-		{`UPDATE fedi_objects SET data = $1 WHERE iri = $2`, []any{[]byte(`{"id": "x"`), note}},
-		{`UPDATE fedi_actors SET document = $1 WHERE iri = $2`, []any{[]byte("\xff\xfe garbage"), actor}},
-		{`UPDATE fedi_deliveries SET body = $1 WHERE activity = $2`, []any{[]byte(`{"type":"Create",`), ds[1].Activity}},
-	} {
-		if _, err := conn.Exec(ctx, `SET search_path = `+pgx.Identifier{schema}.Sanitize()); err != nil {
+	faulttest.CorruptRows(t, st, logs, func(t *testing.T, kind, iri string, value []byte) {
+		cols := map[string][3]string{ // table, column, key
+			"object":   {"fedi_objects", "data", "iri"},
+			"actor":    {"fedi_actors", "document", "iri"},
+			"delivery": {"fedi_deliveries", "body", "activity"},
+		}[kind]
+		table, column, key := cols[0], cols[1], cols[2]
+		q := `UPDATE ` + pgx.Identifier{schema, table}.Sanitize() + ` SET ` + column + ` = $1 WHERE ` + key + ` = $2`
+		if _, err := conn.Exec(context.Background(), q, value, iri); err != nil {
 			t.Fatal(err)
-		}
-		if _, err := conn.Exec(ctx, q.sql, q.args...); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, tt := range []struct {
-		name string
-		call func() error
-		kind string
-		iri  string
-	}{
-		{"Objects.Get", func() error { _, err := st.Objects.Get(ctx, note); return err }, "object", note},
-		{"Actors.Get", func() error { _, err := st.Actors.Get(ctx, actor); return err }, "actor", actor},
-		{"Actors.ByKey", func() error { _, err := st.Actors.ByKey(ctx, actor+"#key"); return err }, "actor", actor},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			err := tt.call()
-			var ce *storage.CorruptError
-			if !errors.As(err, &ce) || ce.Kind != tt.kind || ce.IRI != tt.iri || !strings.Contains(err.Error(), tt.iri) {
-				t.Fatalf("got %v, want a *storage.CorruptError naming %s %q", err, tt.kind, tt.iri)
-			}
-		})
-	}
-	t.Run("Queue.Lease", func(t *testing.T) {
-		got, err := st.Queue.Lease(ctx, 10, time.Minute)
-		if err != nil {
-			t.Fatalf("Lease with a corrupt delivery in the batch: %v", err)
-		}
-		if len(got) != 2 || got[0].Activity != ds[0].Activity || got[1].Activity != ds[2].Activity {
-			t.Fatalf("Lease returned %d deliveries, want the 2 intact ones", len(got))
-		}
-		dead, _, err := st.Queue.(storage.DeadLetters).Dead(ctx, "", 10)
-		if err != nil || len(dead) != 1 || dead[0].Activity != ds[1].Activity || dead[0].Body != nil || !strings.Contains(dead[0].LastError, "corrupt") {
-			t.Fatalf("Dead = %+v, %v; want the corrupt delivery, without its body, with a last error saying why", dead, err)
 		}
 	})
 }

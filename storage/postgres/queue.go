@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -94,14 +93,10 @@ func (q *queue) Lease(ctx context.Context, n int, visibility time.Duration) ([]s
 	if err != nil {
 		return nil, wrap(ctx, "lease", err)
 	}
-	type row struct {
-		storage.Delivery
-		id, leases int64
-	}
-	var rs []row
+	var rs []dbutil.Leased
 	for rows.Next() {
-		var r row
-		if err := rows.Scan(&r.id, &r.leases, &r.Activity, &r.Inbox, &r.Body, &r.OrderingKey, &r.NotBefore,
+		var r dbutil.Leased
+		if err := rows.Scan(&r.Row, &r.Leases, &r.Activity, &r.Inbox, &r.Body, &r.OrderingKey, &r.NotBefore,
 			&r.Attempts, &r.LastError, &r.Enqueued, &r.LeaseExpires); err != nil {
 			rows.Close()
 			return nil, wrap(ctx, "lease", err)
@@ -112,30 +107,15 @@ func (q *queue) Lease(ctx context.Context, n int, visibility time.Duration) ([]s
 	if err := rows.Err(); err != nil {
 		return nil, wrap(ctx, "lease", err)
 	}
-	sort.Slice(rs, func(i, j int) bool {
-		if !rs[i].NotBefore.Equal(rs[j].NotBefore) {
-			return rs[i].NotBefore.Before(rs[j].NotBefore)
-		}
-		return rs[i].id < rs[j].id
-	})
-	for _, r := range rs {
-		d := r.Delivery
-		d.ID = dbutil.ID(r.id)
-		d.Receipt = dbutil.Receipt(r.id, r.leases)
-		d.NotBefore, d.Enqueued, d.LeaseExpires = dbutil.Micro(d.NotBefore), dbutil.Micro(d.Enqueued), dbutil.Micro(d.LeaseExpires)
-		if err := storage.CheckStored("delivery", d.Activity, d.Body); err != nil {
-			q.deadLetterCorrupt(ctx, d, err)
-			continue
-		}
-		out = append(out, d)
+	out, corrupt, causes := dbutil.FinishLease(rs)
+	for i, d := range corrupt {
+		q.deadLetterCorrupt(ctx, d, causes[i])
 	}
 	return out, nil
 }
 
-// deadLetterCorrupt gives up on a delivery whose body no longer parses:
-// returning an error from Lease would leave it at the head of the queue,
-// failing every lease after this one. It is kept, and logged, for an
-// operator to inspect.
+// deadLetterCorrupt gives up on a delivery whose body no longer parses,
+// keeping it, and logging it, for an operator to inspect.
 func (q *queue) deadLetterCorrupt(ctx context.Context, d storage.Delivery, cause error) {
 	err := q.GiveUp(ctx, d.Receipt, cause.Error())
 	q.db.log.Error("postgres: dead-lettered a corrupt delivery", "id", d.ID, "activity", d.Activity, "inbox", d.Inbox, "err", cause, "give_up_err", err)

@@ -82,15 +82,8 @@ func (s *collections) Contains(ctx context.Context, coll, member string) (storag
 	return m, nil
 }
 
-func checkState(op string, st storage.State) error {
-	if st != storage.Accepted && st != storage.Pending {
-		return fmt.Errorf("sqlite: %s: unknown state %d: %w", op, st, storage.ErrInvalid)
-	}
-	return nil
-}
-
 func (s *collections) Count(ctx context.Context, coll string, state storage.State) (int, error) {
-	if err := checkState("count", state); err != nil {
+	if err := dbutil.CheckState("sqlite", "count", state); err != nil {
 		return 0, err
 	}
 	var n int
@@ -102,7 +95,7 @@ func (s *collections) Count(ctx context.Context, coll string, state storage.Stat
 }
 
 func (s *collections) Page(ctx context.Context, coll string, opts storage.PageOptions) (storage.Page, error) {
-	if err := checkState("page", opts.State); err != nil {
+	if err := dbutil.CheckState("sqlite", "page", opts.State); err != nil {
 		return storage.Page{}, err
 	}
 	before, err := dbutil.ParseCursor("sqlite", opts.Cursor)

@@ -12,12 +12,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/fedi-go/fedi/storage"
+	"github.com/fedi-go/fedi/storage/internal/faulttest"
 	"github.com/fedi-go/fedi/storage/sqlite"
 )
 
@@ -40,107 +40,25 @@ func exec1(t *testing.T, db *sql.DB, query string, args ...any) {
 	}
 }
 
-// logRecorder keeps the records a store logs.
-type logRecorder struct {
-	mu   sync.Mutex
-	recs []slog.Record
-}
-
-func (h *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
-func (h *logRecorder) Handle(_ context.Context, r slog.Record) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.recs = append(h.recs, r.Clone())
-	return nil
-}
-func (h *logRecorder) WithAttrs([]slog.Attr) slog.Handler { return h }
-func (h *logRecorder) WithGroup(string) slog.Handler      { return h }
-
 // TestCorruptRows damages rows behind the store's back: reads report a
 // *storage.CorruptError naming the row, and the queue dead-letters a
 // delivery it cannot read instead of failing every lease.
 func TestCorruptRows(t *testing.T) {
-	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "fedi.db")
-	logs := &logRecorder{}
-	db, err := sqlite.Open(ctx, path, sqlite.Options{Logger: slog.New(logs)})
+	logs := &faulttest.Logs{}
+	db, err := sqlite.Open(context.Background(), path, sqlite.Options{Logger: slog.New(logs)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	st := db.Store()
-	const note, actor = "https://example.test/notes/ü1", "https://remote.example/users/bob"
-	if err := st.Objects.Put(ctx, storage.Object{IRI: note, Type: "Note", Data: []byte(`{"id":"x"}`)}); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Actors.Put(ctx, storage.RemoteActor{IRI: actor, Keys: []storage.PublicKey{{ID: actor + "#key", PEM: "pem"}}, Document: []byte(`{}`)}); err != nil {
-		t.Fatal(err)
-	}
-	var ds []storage.Delivery
-	for i := range 3 {
-		act := fmt.Sprintf("https://example.test/activities/%d", i)
-		ds = append(ds, storage.Delivery{Activity: act, Inbox: "https://remote.example/inbox", Body: []byte(`{"id":"` + act + `"}`)})
-	}
-	if err := st.Queue.Enqueue(ctx, ds...); err != nil {
-		t.Fatal(err)
-	}
-
 	r := raw(t, path)
-	exec1(t, r, `UPDATE fedi_objects SET data = ? WHERE iri = ?`, []byte(`{"id": "x"`), note)
-	exec1(t, r, `UPDATE fedi_actors SET document = ? WHERE iri = ?`, []byte("\xff\xfe garbage"), actor)
-	exec1(t, r, `UPDATE fedi_deliveries SET body = ? WHERE activity = ?`, []byte(`{"type":"Create",`), ds[1].Activity)
-
-	for _, tt := range []struct {
-		name string
-		call func() error
-		kind string
-		iri  string
-	}{
-		{"Objects.Get", func() error { _, err := st.Objects.Get(ctx, note); return err }, "object", note},
-		{"Actors.Get", func() error { _, err := st.Actors.Get(ctx, actor); return err }, "actor", actor},
-		{"Actors.ByKey", func() error { _, err := st.Actors.ByKey(ctx, actor+"#key"); return err }, "actor", actor},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			err := tt.call()
-			var ce *storage.CorruptError
-			if !errors.As(err, &ce) || ce.Kind != tt.kind || ce.IRI != tt.iri || !strings.Contains(err.Error(), tt.iri) {
-				t.Fatalf("got %v, want a *storage.CorruptError naming %s %q", err, tt.kind, tt.iri)
-			}
-		})
-	}
-	// Owner needs no document and still answers.
-	if _, err := st.Objects.Owner(ctx, note); err != nil {
-		t.Fatalf("Owner of a corrupt object: %v", err)
-	}
-
-	t.Run("Queue.Lease", func(t *testing.T) {
-		got, err := st.Queue.Lease(ctx, 10, time.Minute)
-		if err != nil {
-			t.Fatalf("Lease with a corrupt delivery in the batch: %v", err)
-		}
-		if len(got) != 2 || got[0].Activity != ds[0].Activity || got[1].Activity != ds[2].Activity {
-			t.Fatalf("Lease returned %d deliveries, want the 2 intact ones", len(got))
-		}
-		stats, err := st.Queue.Stats(ctx)
-		if err != nil || stats.Dead != 1 || stats.Leased != 2 {
-			t.Fatalf("Stats = %+v, %v; want the corrupt delivery dead and 2 leased", stats, err)
-		}
-		dead, _, err := st.Queue.(storage.DeadLetters).Dead(ctx, "", 10)
-		if err != nil || len(dead) != 1 || dead[0].Activity != ds[1].Activity || dead[0].Body != nil || !strings.Contains(dead[0].LastError, "corrupt") {
-			t.Fatalf("Dead = %+v, %v; want the corrupt delivery, without its body, with a last error saying why", dead, err)
-		}
-		logs.mu.Lock()
-		defer logs.mu.Unlock()
-		found := false
-		for _, rec := range logs.recs {
-			rec.Attrs(func(a slog.Attr) bool {
-				found = found || rec.Level == slog.LevelError && a.Key == "activity" && a.Value.String() == ds[1].Activity
-				return true
-			})
-		}
-		if !found {
-			t.Fatal("the dead-lettered corrupt delivery was not logged as an error naming its activity")
-		}
+	faulttest.CorruptRows(t, db.Store(), logs, func(t *testing.T, kind, iri string, value []byte) {
+		stmt := map[string]string{
+			"object":   `UPDATE fedi_objects SET data = ? WHERE iri = ?`,
+			"actor":    `UPDATE fedi_actors SET document = ? WHERE iri = ?`,
+			"delivery": `UPDATE fedi_deliveries SET body = ? WHERE activity = ?`,
+		}[kind]
+		exec1(t, r, stmt, value, iri)
 	})
 }
 

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/fedi-go/fedi/storage"
@@ -82,11 +81,7 @@ func (q *queue) Lease(ctx context.Context, n int, visibility time.Duration) ([]s
 	}
 	now := dbutil.Now()
 	until := dbutil.Micro(now.Add(visibility))
-	type row struct {
-		storage.Delivery
-		id, leases, notBefore int64
-	}
-	var rs []row
+	var rs []dbutil.Leased
 	err := q.db.inTx(ctx, func(tx *sql.Tx) error {
 		st, err := q.db.txStmt(ctx, tx, leaseSQL)
 		if err != nil {
@@ -99,16 +94,15 @@ func (q *queue) Lease(ctx context.Context, n int, visibility time.Duration) ([]s
 		defer rows.Close()
 		for rows.Next() {
 			var (
-				r        row
-				body     []byte
-				enqueued int64
+				r                   dbutil.Leased
+				body                []byte
+				notBefore, enqueued int64
 			)
-			if err := rows.Scan(&r.id, &r.leases, &r.Activity, &r.Inbox, &body, &r.OrderingKey, &r.notBefore, &r.Attempts, &r.LastError, &enqueued); err != nil {
+			if err := rows.Scan(&r.Row, &r.Leases, &r.Activity, &r.Inbox, &body, &r.OrderingKey, &notBefore, &r.Attempts, &r.LastError, &enqueued); err != nil {
 				return err
 			}
 			r.Body = body
-			r.NotBefore = dbutil.FromMicro(r.notBefore)
-			r.Enqueued = dbutil.FromMicro(enqueued)
+			r.NotBefore, r.Enqueued, r.LeaseExpires = dbutil.FromMicro(notBefore), dbutil.FromMicro(enqueued), until
 			rs = append(rs, r)
 		}
 		return rows.Err()
@@ -116,30 +110,15 @@ func (q *queue) Lease(ctx context.Context, n int, visibility time.Duration) ([]s
 	if err != nil {
 		return nil, wrap("lease", err)
 	}
-	sort.Slice(rs, func(i, j int) bool {
-		if rs[i].notBefore != rs[j].notBefore {
-			return rs[i].notBefore < rs[j].notBefore
-		}
-		return rs[i].id < rs[j].id
-	})
-	for _, r := range rs {
-		d := r.Delivery
-		d.ID = dbutil.ID(r.id)
-		d.Receipt = dbutil.Receipt(r.id, r.leases)
-		d.LeaseExpires = until
-		if err := storage.CheckStored("delivery", d.Activity, d.Body); err != nil {
-			q.deadLetterCorrupt(ctx, d, err)
-			continue
-		}
-		out = append(out, d)
+	out, corrupt, causes := dbutil.FinishLease(rs)
+	for i, d := range corrupt {
+		q.deadLetterCorrupt(ctx, d, causes[i])
 	}
 	return out, nil
 }
 
-// deadLetterCorrupt gives up on a delivery whose body no longer parses:
-// returning an error from Lease would leave it at the head of the queue,
-// failing every lease after this one. It is kept, and logged, for an
-// operator to inspect.
+// deadLetterCorrupt gives up on a delivery whose body no longer parses,
+// keeping it, and logging it, for an operator to inspect.
 func (q *queue) deadLetterCorrupt(ctx context.Context, d storage.Delivery, cause error) {
 	err := q.GiveUp(ctx, d.Receipt, cause.Error())
 	q.db.log.Error("sqlite: dead-lettered a corrupt delivery", "id", d.ID, "activity", d.Activity, "inbox", d.Inbox, "err", cause, "give_up_err", err)

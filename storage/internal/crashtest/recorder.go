@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"sort"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -66,10 +67,7 @@ func number(activity string) int {
 	if m == nil {
 		return -1
 	}
-	n := 0
-	for _, c := range m[1] {
-		n = n*10 + int(c-'0')
-	}
+	n, _ := strconv.Atoi(m[1])
 	return n
 }
 
@@ -132,18 +130,5 @@ func (r *recorder) check(t *testing.T, want map[string]int, frozen []frozenDeliv
 }
 
 func activityOf(n int) string {
-	return "https://example.test/activities/" + itoa(n)
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	for ; n > 0; n /= 10 {
-		i--
-		b[i] = byte('0' + n%10)
-	}
-	return string(b[i:])
+	return "https://example.test/activities/" + strconv.Itoa(n)
 }

@@ -4,6 +4,7 @@ package dbutil
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -172,4 +173,46 @@ func CleanError(s string) string {
 		s = strings.ToValidUTF8(s[:maxError], "")
 	}
 	return s
+}
+
+// CheckState validates a collection state given to Count or Page.
+func CheckState(pkg, op string, st storage.State) error {
+	if st != storage.Accepted && st != storage.Pending {
+		return fmt.Errorf("%s: %s: unknown state %d: %w", pkg, op, st, storage.ErrInvalid)
+	}
+	return nil
+}
+
+// Leased is a delivery as a lease statement returned it, with the row's
+// id and lease count.
+type Leased struct {
+	storage.Delivery
+	Row, Leases int64
+}
+
+// FinishLease puts the leased rows in the order Lease promises, oldest
+// due first, fills in their ids and receipts, and sets apart the ones
+// whose body no longer parses, with the reason, for the adapter to
+// dead-letter: returning an error from Lease would leave such a delivery
+// at the head of the queue, failing every lease after.
+func FinishLease(rows []Leased) (ok, corrupt []storage.Delivery, causes []error) {
+	sort.Slice(rows, func(i, j int) bool {
+		if !rows[i].NotBefore.Equal(rows[j].NotBefore) {
+			return rows[i].NotBefore.Before(rows[j].NotBefore)
+		}
+		return rows[i].Row < rows[j].Row
+	})
+	ok = make([]storage.Delivery, 0, len(rows))
+	for _, r := range rows {
+		d := r.Delivery
+		d.ID = ID(r.Row)
+		d.Receipt = Receipt(r.Row, r.Leases)
+		d.NotBefore, d.Enqueued, d.LeaseExpires = Micro(d.NotBefore), Micro(d.Enqueued), Micro(d.LeaseExpires)
+		if err := storage.CheckStored("delivery", d.Activity, d.Body); err != nil {
+			corrupt, causes = append(corrupt, d), append(causes, err)
+			continue
+		}
+		ok = append(ok, d)
+	}
+	return ok, corrupt, causes
 }
