@@ -14,8 +14,13 @@
 // package storage, the ErrNotFound, ErrConflict and ErrInvalid errors,
 // paging while others write, dedupe under 50 concurrent goroutines, lease
 // expiry, ordering keys, dead letters, 1 MiB documents, unicode IRIs and
-// cancelled contexts. It sleeps for a few hundred milliseconds in all to
-// let leases expire, and runs its subtests one after another.
+// cancelled contexts. It sleeps for a few seconds in all to let leases
+// expire, and runs its subtests one after another. A check that depends
+// on time and runs past its window on an overloaded machine skips, saying
+// so, rather than fail for the wrong reason.
+//
+// Benchmark measures an adapter's dedupe, put, get, enqueue and
+// lease+ack throughput in the same shape, so that adapters compare.
 package storagetest
 
 import (
