@@ -81,10 +81,12 @@ type Page struct {
 // members and badge holders alike. Implementations are safe for
 // concurrent use.
 //
-// Paging is newest first and stable under concurrent writes: a member
-// added while a client pages through appears before the page the client
-// is on, so walking the pages never repeats a member and never skips one
-// that was there when the walk began and stayed.
+// Paging is newest first and stable under concurrent writes: the cursor
+// is a position, not an offset, so a member added while a client pages
+// through lands before the page the client is on (or, committed in a
+// race with the walk, may be missed), and walking the pages never repeats
+// a member and never skips one that was there when the walk began and
+// stayed.
 type Collections interface {
 	// Add puts m into collection, or updates it when it is already there.
 	// Adding a member in the state it already has keeps its place (and
