@@ -183,6 +183,36 @@ func Audience(it Item) []ap.IRI {
 	return out
 }
 
+// OwnerOf returns who an item belongs to, for ownership checks: the actor
+// of an activity, the attributedTo of an object (its first entry when it
+// lists several), the owner of a key document, an actor itself.
+func OwnerOf(it Item) ap.IRI {
+	p, ok := partsOf(it)
+	if !ok || p.link != nil {
+		return ""
+	}
+	first := func(v Item) ap.IRI {
+		if col, ok := v.(ap.ItemCollection); ok {
+			if len(col) == 0 {
+				return ""
+			}
+			v = col[0]
+		}
+		return IRIOf(v)
+	}
+	switch {
+	case p.actor != nil:
+		return p.obj.ID
+	case p.actItem != nil || p.actCRA != nil:
+		if a := first(p.getActor()); a != "" {
+			return a
+		}
+	case p.common.Owner != "":
+		return p.common.Owner
+	}
+	return first(p.obj.AttributedTo)
+}
+
 // IsPublicItem reports whether an item is addressed to the Public
 // collection, in any of its forms.
 func IsPublicItem(it Item) bool {

@@ -299,3 +299,20 @@ func TestDecodeReaderAndJSONInterfaces(t *testing.T) {
 	err = json.Unmarshal(b, &wrong)
 	assert.ErrorContains(t, err, "decodes to *vocab.Object, not *vocab.Activity")
 }
+
+func TestOwnerOf(t *testing.T) {
+	reg := vocab.MustRegistry()
+	for doc, want := range map[string]string{
+		`{"type":"Create","actor":"https://a/u","object":{"type":"Note","attributedTo":"https://b/u"}}`: "https://a/u",
+		`{"type":"Note","attributedTo":["https://a/u","https://b/u"]}`:                                  "https://a/u",
+		`{"type":"Note","attributedTo":{"type":"Person","id":"https://a/u"}}`:                           "https://a/u",
+		`{"type":"Person","id":"https://a/u","attributedTo":"https://x/y"}`:                             "https://a/u",
+		`{"type":"CryptographicKey","id":"https://a/u#k","owner":"https://a/u"}`:                        "https://a/u",
+		`{"type":"Arrive","actor":"https://a/u"}`:                                                       "https://a/u",
+		`{"type":"Note"}`:                         "",
+		`{"type":"Mention","href":"https://a/u"}`: "",
+	} {
+		assert.Equal(t, ap.IRI(want), vocab.OwnerOf(decode(t, reg, doc)), doc)
+	}
+	assert.Equal(t, ap.IRI(""), vocab.OwnerOf(ap.IRI("https://a/u")))
+}
