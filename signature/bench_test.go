@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -171,4 +172,53 @@ func bareVerifier(b *testing.B, key crypto.Signer) func() {
 	}
 	b.Fatalf("no bare verifier for %T", key)
 	return nil
+}
+
+// BenchmarkParseNearCaps parses headers at, just past and far past each
+// cap. Time grows with the list up to the cap and then stays flat: a
+// list past its cap is refused when the cap is reached, and a value past
+// MaxSignatureHeaderBytes before it is read at all.
+func BenchmarkParseNearCaps(b *testing.B) {
+	type parse func() error
+	cavage := func(s string) parse {
+		return func() error { _, err := signature.ParseCavage(s); return err }
+	}
+	httpSig := func(in, sig string) parse {
+		return func() error { _, err := signature.ParseHTTPSig(in, sig); return err }
+	}
+	cases := []struct {
+		name string
+		run  parse
+	}{
+		{"cavage-headers=8", cavage(cavageWith(8, 0))},
+		{"cavage-headers=32", cavage(cavageWith(32, 0))},
+		{"cavage-headers=33", cavage(cavageWith(33, 0))},
+		{"cavage-headers=1500", cavage(cavageWith(1500, 0))},
+		{"cavage-headers=40000", cavage(cavageWith(40000, 0))},
+		{"cavage-params=16", cavage(cavageWith(1, signature.MaxCavageParams-3))},
+		{"cavage-params=17", cavage(cavageWith(1, signature.MaxCavageParams-2))},
+		{"cavage-params=1000", cavage(cavageWith(1, 1000))},
+	}
+	for _, n := range []int{8, 32, 33, 1500} {
+		in, sig := httpSigWith(1, n, 0, false)
+		cases = append(cases, struct {
+			name string
+			run  parse
+		}{fmt.Sprintf("rfc9421-components=%d", n), httpSig(in, sig)})
+	}
+	for _, n := range []int{1, 8, 9, 500} {
+		in, sig := httpSigWith(n, 1, 0, false)
+		cases = append(cases, struct {
+			name string
+			run  parse
+		}{fmt.Sprintf("rfc9421-labels=%d", n), httpSig(in, sig)})
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = c.run()
+			}
+		})
+	}
 }

@@ -2,6 +2,7 @@ package signature
 
 import (
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -24,10 +25,18 @@ type CavageParams struct {
 // and others send), quoted strings may escape '"' and '\', created and
 // expires are integers, no parameter may repeat, keyId and signature are
 // required, and the headers list may not be empty or repeat a name.
-// Unknown parameters are ignored, as the draft says.
+// Unknown parameters are ignored, as the draft says. The value may be at
+// most MaxSignatureHeaderBytes long, with at most MaxCavageParams
+// parameters and MaxCoveredComponents header names.
 func ParseCavage(s string) (*CavageParams, error) {
+	if len(s) > MaxSignatureHeaderBytes {
+		return nil, tooLong("Signature", len(s))
+	}
 	p := &CavageParams{}
-	seen := make([]string, 0, 8)
+	// Parameters are refused past MaxCavageParams, so the repeat check
+	// scans a small fixed set.
+	var seen [MaxCavageParams]string
+	nseen := 0
 	i := 0
 	skipWS := func() {
 		for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
@@ -58,28 +67,13 @@ func ParseCavage(s string) (*CavageParams, error) {
 		quoted := i < len(s) && s[i] == '"'
 		if quoted {
 			i++
-			start, escaped, closed := i, false, false
-			for i < len(s) {
-				c := s[i]
-				if c == '\\' && i+1 < len(s) {
-					escaped = true
-					i += 2
-					continue
-				}
-				if c == '"' {
-					closed = true
-					break
-				}
-				if c < 0x20 || c == 0x7f {
-					return nil, bad("control character in %q", name)
-				}
-				i++
+			n, escaped, msg := scanQuoted(s[i:])
+			if msg != "" {
+				i += n
+				return nil, bad("%s in the value of %q", msg, name)
 			}
-			if !closed {
-				return nil, bad("unterminated value of %q", name)
-			}
-			val = s[start:i]
-			i++ // the closing quote
+			val = s[i : i+n]
+			i += n + 1 // the value and the closing quote
 			if escaped {
 				var b strings.Builder
 				for j := 0; j < len(val); j++ {
@@ -100,12 +94,16 @@ func ParseCavage(s string) (*CavageParams, error) {
 				return nil, bad("value of %q is neither quoted nor a number", name)
 			}
 		}
-		for _, prev := range seen {
+		for _, prev := range seen[:nseen] {
 			if prev == name {
 				return nil, bad("parameter %q repeated", name)
 			}
 		}
-		seen = append(seen, name)
+		if nseen == MaxCavageParams {
+			return nil, bad("more than MaxCavageParams (%d) parameters", MaxCavageParams)
+		}
+		seen[nseen] = name
+		nseen++
 		var err error
 		switch name {
 		case "keyId":
@@ -113,20 +111,8 @@ func ParseCavage(s string) (*CavageParams, error) {
 		case "algorithm":
 			p.Algorithm = strings.ToLower(val)
 		case "headers":
-			for _, h := range strings.Split(val, " ") {
-				if h == "" {
-					continue
-				}
-				h = strings.ToLower(h)
-				for _, prev := range p.Headers {
-					if prev == h {
-						return nil, bad("header %q listed twice", h)
-					}
-				}
-				p.Headers = append(p.Headers, h)
-			}
-			if len(p.Headers) == 0 {
-				return nil, bad("empty headers list")
+			if p.Headers, err = parseHeaderList(val); err != nil {
+				return nil, bad("%s", err.Error())
 			}
 		case "signature":
 			if p.Signature, err = base64.StdEncoding.DecodeString(val); err != nil || len(p.Signature) == 0 {
@@ -165,6 +151,56 @@ func ParseCavage(s string) (*CavageParams, error) {
 		p.Headers = []string{"(created)"}
 	}
 	return p, nil
+}
+
+// scanQuoted scans a quoted value whose opening quote is already read. It
+// returns the length of the value up to the closing quote and whether it
+// has escapes, or what is wrong and where. It is apart from ParseCavage so
+// that its loop, which may run over a whole header, keeps its index in a
+// register.
+func scanQuoted(s string) (n int, escaped bool, msg string) {
+	for j := 0; j < len(s); j++ {
+		switch c := s[j]; {
+		case c == '"':
+			return j, escaped, ""
+		case c == '\\' && j+1 < len(s):
+			escaped = true
+			j++
+		case c < 0x20 || c == 0x7f:
+			return j, false, "control character"
+		}
+	}
+	return len(s), false, "unterminated value"
+}
+
+// parseHeaderList splits a headers= value on spaces, lower-cases the
+// names, and refuses an empty list, a repeated name, and more than
+// MaxCoveredComponents names.
+func parseHeaderList(val string) ([]string, error) {
+	var out []string
+	var seen nameSet
+	for rest := val; rest != ""; {
+		var h string
+		h, rest, _ = strings.Cut(rest, " ")
+		if h == "" {
+			continue
+		}
+		if len(out) == MaxCoveredComponents {
+			return nil, fmt.Errorf("more than MaxCoveredComponents (%d) names in headers", MaxCoveredComponents)
+		}
+		h = strings.ToLower(h)
+		if !seen.add(h) {
+			return nil, fmt.Errorf("header %q listed twice", h)
+		}
+		if out == nil {
+			out = make([]string, 0, 8)
+		}
+		out = append(out, h)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("empty headers list")
+	}
+	return out, nil
 }
 
 // cavageSigningString builds the string a draft-cavage signature covers.

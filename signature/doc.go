@@ -14,7 +14,11 @@
 // headers must include the request target, the host, a Date or created
 // within a window, and the digest of any body; every sha-256 and sha-512
 // Digest and Content-Digest is recomputed; the key type decides the
-// algorithm; and every failure is an *Error naming the check. A Resolver
+// algorithm; and every failure is an *Error naming the check. Before any
+// of that, a Signature or Signature-Input value is refused past
+// MaxSignatureHeaderBytes, and its lists past small caps (see
+// MaxCavageParams and the limits beside it), so that parsing what an
+// unauthenticated client sends is linear and cheap. A Resolver
 // fetches keys through the SSRF-safe fetch.Client, checks that owner and
 // key list each other, and caches them, refreshing once when a signature
 // fails so that key rotation works.

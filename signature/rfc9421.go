@@ -24,8 +24,17 @@ type HTTPSigParams struct {
 // an RFC 9421 signature and returns the first signature that both name
 // and that has a keyid (a request may carry others, added by proxies).
 // Component parameters (;sf, ;key, ;bs, ;req, ;name) are refused: no
-// fediverse server uses them, and refusing is safer than guessing.
+// fediverse server uses them, and refusing is safer than guessing. Each
+// value may be at most MaxSignatureHeaderBytes long and carry at most
+// MaxSignatures signatures, each covering at most MaxCoveredComponents
+// components with at most MaxSignatureParams parameters.
 func ParseHTTPSig(input, signature string) (*HTTPSigParams, error) {
+	if len(input) > MaxSignatureHeaderBytes {
+		return nil, tooLong("Signature-Input", len(input))
+	}
+	if len(signature) > MaxSignatureHeaderBytes {
+		return nil, tooLong("Signature", len(signature))
+	}
 	inputs, err := parseDictionary(input)
 	if err != nil {
 		return nil, &Error{Check: ErrMalformed, Detail: "Signature-Input", Cause: err}
@@ -71,6 +80,10 @@ func httpSigFrom(in sfMember, sig *sfMember) (*HTTPSigParams, error) {
 		return nil, fail(ErrMalformed, fmt.Sprintf("Signature %q is not a byte sequence", in.key))
 	}
 	p.Signature = sig.item.bytes
+	// The parser keeps an inner list within MaxCoveredComponents, the
+	// size of a nameSet.
+	var seen nameSet
+	p.Components = make([]string, 0, len(in.list))
 	for _, it := range in.list {
 		if it.kind != sfString {
 			return nil, fail(ErrMalformed, fmt.Sprintf("signature %q covers a component that is not a string", in.key))
@@ -82,10 +95,8 @@ func httpSigFrom(in sfMember, sig *sfMember) (*HTTPSigParams, error) {
 		if name == "" || name != strings.ToLower(name) {
 			return nil, fail(ErrMalformed, fmt.Sprintf("component name %q is not lower case", name))
 		}
-		for _, prev := range p.Components {
-			if prev == name {
-				return nil, fail(ErrMalformed, fmt.Sprintf("component %q covered twice", name))
-			}
+		if !seen.add(name) {
+			return nil, fail(ErrMalformed, fmt.Sprintf("component %q covered twice", name))
 		}
 		p.Components = append(p.Components, name)
 	}

@@ -79,12 +79,19 @@ func (p *sfParser) skipOWS() {
 }
 
 // parseDictionary parses a dictionary (RFC 8941 §4.2.2). A key given
-// twice keeps its last value, in the position of the first.
+// twice keeps its last value, in the position of the first. It refuses
+// more than MaxSignatures members (counting repeats), inner lists of more
+// than MaxCoveredComponents items and more than MaxSignatureParams
+// parameters on one item or member, so that each repeat check scans a
+// small set and the whole parse is linear.
 func parseDictionary(s string) ([]sfMember, error) {
 	p := &sfParser{s: s}
 	p.skipSP()
 	var out []sfMember
-	for !p.eof() {
+	for n := 0; !p.eof(); n++ {
+		if n == MaxSignatures {
+			return nil, p.errorf("more than MaxSignatures (%d) members", MaxSignatures)
+		}
 		key, err := p.key()
 		if err != nil {
 			return nil, err
@@ -164,6 +171,9 @@ func (p *sfParser) innerList() ([]sfItem, error) {
 			p.i++
 			return items, nil
 		}
+		if len(items) == MaxCoveredComponents {
+			return nil, p.errorf("more than MaxCoveredComponents (%d) items in an inner list", MaxCoveredComponents)
+		}
 		it, err := p.bareItem()
 		if err != nil {
 			return nil, err
@@ -180,7 +190,10 @@ func (p *sfParser) innerList() ([]sfItem, error) {
 
 func (p *sfParser) parameters() ([]sfParam, error) {
 	var ps []sfParam
-	for p.peek() == ';' {
+	for n := 0; p.peek() == ';'; n++ {
+		if n == MaxSignatureParams {
+			return nil, p.errorf("more than MaxSignatureParams (%d) parameters", MaxSignatureParams)
+		}
 		p.i++
 		p.skipSP()
 		key, err := p.key()

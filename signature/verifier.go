@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 )
 
@@ -111,8 +110,12 @@ func NewVerifier(o VerifierOptions) (*Verifier, error) {
 // refreshed key. Every error is an *Error naming the failed check.
 func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (*Result, error) {
 	rf := factsOf(r, v.opts.TrustProxy)
-	if input := r.Header.Values("Signature-Input"); len(input) > 0 {
-		return v.verifyHTTPSig(ctx, r, rf, joinLines(input), body)
+	if lines := r.Header.Values("Signature-Input"); len(lines) > 0 {
+		input, err := joinField("Signature-Input", lines)
+		if err != nil {
+			return nil, err
+		}
+		return v.verifyHTTPSig(ctx, r, rf, input, body)
 	}
 	if sig := r.Header.Values("Signature"); len(sig) > 0 {
 		if len(sig) > 1 {
@@ -182,7 +185,11 @@ func (v *Verifier) verifyHTTPSig(ctx context.Context, r *http.Request, rf *reque
 	if len(sigs) == 0 {
 		return nil, fail(ErrMalformed, "Signature-Input without Signature")
 	}
-	p, err := ParseHTTPSig(input, joinLines(sigs))
+	sig, err := joinField("Signature", sigs)
+	if err != nil {
+		return nil, err
+	}
+	p, err := ParseHTTPSig(input, sig)
 	if err != nil {
 		return nil, err
 	}
@@ -322,12 +329,4 @@ func (v *Verifier) checkBody(r *http.Request, body []byte, digestSigned, content
 		return fail(ErrDigestUnsupported, "the signed digest header has no sha-256 or sha-512 value")
 	}
 	return nil
-}
-
-// joinLines combines the field lines of a structured header.
-func joinLines(lines []string) string {
-	if len(lines) == 1 {
-		return lines[0]
-	}
-	return strings.Join(lines, ", ")
 }
