@@ -7,8 +7,9 @@ import (
 
 // Budget bounds the fetches one operation may make, such as the handling
 // of one inbound activity: its key fetch, its actor fetch, the objects it
-// refers to. A Budget is shared by every goroutine of the operation and is
-// safe for concurrent use.
+// refers to. Every request sent spends one unit: a GET that follows two
+// redirects spends three, and a POST one. A Budget is shared by every
+// goroutine of the operation and is safe for concurrent use.
 type Budget struct {
 	left atomic.Int64
 }

@@ -282,8 +282,12 @@ func (c *Client) Post(ctx context.Context, rawURL, contentType string, body []by
 }
 
 // get performs a GET, following redirects by hand, and reads the body.
+// Every request it sends, each redirect hop included, spends one unit of
+// the context's budget: a hop costs the remote server as little as a
+// fetch does, and costs us as much.
 func (c *Client) get(ctx context.Context, rawURL, accept string, signer RequestSigner, maxBytes int64) (*Response, error) {
-	if b, ok := BudgetFrom(ctx); ok && !b.take() {
+	budget, hasBudget := BudgetFrom(ctx)
+	if hasBudget && !budget.take() {
 		return nil, &Error{Op: "GET", URL: rawURL, Err: ErrBudget}
 	}
 	u, e := c.checkURL(rawURL)
@@ -295,6 +299,9 @@ func (c *Client) get(ctx context.Context, rawURL, accept string, signer RequestS
 	seen := map[string]bool{}
 	for hops := 0; ; hops++ {
 		cur := u.String()
+		if hops > 0 && hasBudget && !budget.take() {
+			return nil, &Error{Op: "GET", URL: cur, Err: ErrBudget, Detail: fmt.Sprintf("after %d redirects", hops)}
+		}
 		seen[cur] = true
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, cur, nil)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -246,6 +247,53 @@ func TestBudget(t *testing.T) {
 	require.ErrorIs(t, err, fetch.ErrBudget)
 	b, _ := fetch.BudgetFrom(ctx)
 	assert.Equal(t, 0, b.Remaining())
+}
+
+// TestBudgetRedirects: every hop of a redirect chain spends one unit, so
+// a budget of n sends at most n requests however long the chain.
+func TestBudgetRedirects(t *testing.T) {
+	var hits atomic.Int64
+	srv := actorServer(t, map[string]http.HandlerFunc{
+		"GET /hop/{n}": func(w http.ResponseWriter, r *http.Request) {
+			hits.Add(1)
+			var n int
+			fmt.Sscan(r.PathValue("n"), &n)
+			if n == 0 {
+				http.Redirect(w, r, "/users/alice", http.StatusFound)
+				return
+			}
+			http.Redirect(w, r, fmt.Sprintf("/hop/%d", n-1), http.StatusFound)
+		},
+	})
+	tests := []struct {
+		name     string
+		budget   int
+		path     string // two redirects, then the actor: three requests
+		wantErr  error
+		wantHits int64 // requests to /hop
+		wantLeft int
+	}{
+		{name: "enough for every hop", budget: 3, path: "/hop/1", wantHits: 2, wantLeft: 0},
+		{name: "more than enough", budget: 5, path: "/hop/1", wantHits: 2, wantLeft: 2},
+		{name: "one short", budget: 2, path: "/hop/1", wantErr: fetch.ErrBudget, wantHits: 2, wantLeft: 0},
+		{name: "one unit buys one request", budget: 1, path: "/hop/4", wantErr: fetch.ErrBudget, wantHits: 1, wantLeft: 0},
+	}
+	c := newClient(t, fetch.Options{})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hits.Store(0)
+			ctx := fetch.WithBudget(context.Background(), tt.budget)
+			_, err := c.Get(ctx, srv.URL+tt.path)
+			if tt.wantErr != nil {
+				require.ErrorIs(t, err, tt.wantErr)
+			} else {
+				require.NoError(t, err)
+			}
+			assert.Equal(t, tt.wantHits, hits.Load())
+			b, _ := fetch.BudgetFrom(ctx)
+			assert.Equal(t, tt.wantLeft, b.Remaining())
+		})
+	}
 }
 
 func TestPost(t *testing.T) {

@@ -14,8 +14,9 @@
 // A Client:
 //   - refuses, after DNS resolution and in the dialer's Control hook (so
 //     before any packet is sent), loopback, private, link-local, CGNAT,
-//     multicast, unspecified and reserved addresses, and IPv4-mapped forms
-//     of those; Options.AllowLoopback lets loopback through, for tests and
+//     multicast, unspecified and reserved addresses, the IPv6 forms that
+//     embed or translate to IPv4 (mapped, compatible, NAT64, 6to4 of
+//     those; SIIT and Teredo outright); Options.AllowLoopback lets loopback through, for tests and
 //     for a local reference server, and nothing else;
 //   - speaks https, and plain http only to loopback hosts when
 //     AllowLoopback is set;
@@ -26,9 +27,9 @@
 //     was fetched from (Mastodon's rule);
 //   - signs GETs (authorized fetch) when given a RequestSigner, per
 //     instance or per request;
-//   - draws every fetch from a per-operation Budget carried by the
-//     context, so that one inbound activity cannot trigger unbounded
-//     fetches.
+//   - draws every request, each redirect hop included, from a
+//     per-operation Budget carried by the context, so that one inbound
+//     activity cannot trigger unbounded fetches.
 //
 // The happy path:
 //

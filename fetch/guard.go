@@ -35,8 +35,13 @@ var blocked = []struct {
 	{netip.MustParsePrefix("224.0.0.0/4"), "multicast"},
 	{netip.MustParsePrefix("240.0.0.0/4"), "reserved"}, // includes 255.255.255.255
 	{netip.MustParsePrefix("::/128"), "unspecified"},
+	// SIIT's IPv4-translated form (RFC 2765) and Teredo (RFC 4380) both
+	// reach IPv4 hosts through a translator, so no address in them is
+	// known to be public.
+	{netip.MustParsePrefix("::ffff:0:0:0/96"), "reserved"},
 	{netip.MustParsePrefix("64:ff9b:1::/48"), "reserved"},
 	{netip.MustParsePrefix("100::/64"), "reserved"},
+	{netip.MustParsePrefix("2001::/32"), "reserved"},
 	{netip.MustParsePrefix("2001:db8::/32"), "reserved"},
 	{netip.MustParsePrefix("fc00::/7"), "private"},
 	{netip.MustParsePrefix("fe80::/10"), "link-local"},

@@ -57,6 +57,13 @@ func TestClassify(t *testing.T) {
 		{"192.0.2.10", false, "reserved"},      // documentation
 		{"198.18.0.1", false, "reserved"},      // benchmarking
 		{"2001:db8::1", false, "reserved"},     // documentation
+		{"::ffff:0:a00:1", false, "reserved"},  // SIIT IPv4-translated 10.0.0.1
+		{"::ffff:0:7f00:1", true, "reserved"},  // SIIT IPv4-translated 127.0.0.1
+		{"::ffff:0:5db8:d822", false, "reserved"},
+		{"2001:0:4136:e378:8000:63bf:f5ff:fffe", false, "reserved"}, // Teredo
+		{"2001:0::1", false, "reserved"},
+		{"2001:1::1", false, ""},            // outside Teredo's /32
+		{"2001:4860:4860::8888", false, ""}, // a public address near it
 	}
 	for _, tt := range tests {
 		t.Run(tt.addr, func(t *testing.T) {
