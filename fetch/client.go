@@ -147,10 +147,17 @@ func (c *Client) AllowsLoopback() bool { return c.opts.AllowLoopback }
 // Document is a fetched ActivityStreams document.
 type Document struct {
 	URL         string // the final URL, after redirects
-	ID          string // the document's id, equal to URL
+	ID          string // the document's id, equal to URL unless GetOptions.SkipIDCheck was set
 	ContentType string
 	Body        []byte
+
+	idIsURL bool
 }
+
+// IDIsURL reports whether the document's id is the URL it was fetched
+// from. It holds for every document Get returns; only a fetch with
+// GetOptions.SkipIDCheck can return a document for which it does not.
+func (d *Document) IDIsURL() bool { return d.idIsURL }
 
 // Response is a fetched resource that is not checked as an ActivityStreams
 // document, or the answer to a POST.
@@ -173,6 +180,17 @@ type GetOptions struct {
 	// keyId can make us read); 0 or more than Options.MaxBytes means
 	// Options.MaxBytes.
 	MaxBytes int64
+	// SkipIDCheck accepts a document whose id is not the URL it was
+	// fetched from (it must still have a string id). Document.ID is then
+	// the document's own id, and Document.IDIsURL says whether it
+	// matched. Such a document speaks for no one: its host served it, but
+	// nothing says that its id stands behind what it contains. It is for
+	// following a reference to the document that names the real id, which
+	// is then fetched without this option, as Mastodon does for keyIds
+	// that serve their actor (GoToSocial's …/main-key) or a variant of its
+	// URL (BookWyrm's …/user/x/ for …/user/x). Never set it to take a
+	// document's content at its word.
+	SkipIDCheck bool
 }
 
 // Get fetches the ActivityStreams document at iri (its fragment is not
@@ -214,10 +232,11 @@ func (c *Client) GetWith(ctx context.Context, iri string, o GetOptions) (*Docume
 	if err := json.Unmarshal(probe.ID, &id); err != nil || id == "" {
 		return nil, &Error{Op: "GET", URL: resp.URL, Err: ErrIDMismatch, Detail: "the document has no string id"}
 	}
-	if !sameURL(id, resp.URL) {
+	same := sameURL(id, resp.URL)
+	if !same && !o.SkipIDCheck {
 		return nil, &Error{Op: "GET", URL: resp.URL, Err: ErrIDMismatch, Detail: fmt.Sprintf("id is %q", id)}
 	}
-	return &Document{URL: resp.URL, ID: id, ContentType: ct, Body: resp.Body}, nil
+	return &Document{URL: resp.URL, ID: id, ContentType: ct, Body: resp.Body, idIsURL: same}, nil
 }
 
 // GetJSON fetches a JSON resource that is not an ActivityStreams

@@ -165,6 +165,47 @@ func TestGetErrors(t *testing.T) {
 	})
 }
 
+// TestSkipIDCheck: the option lets a document whose id is elsewhere
+// through, says so, and still requires a string id.
+func TestSkipIDCheck(t *testing.T) {
+	srv := actorServer(t, map[string]http.HandlerFunc{
+		"GET /users/alice/main-key": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/activity+json")
+			fmt.Fprint(w, `{"id":"https://elsewhere.example/users/alice"}`)
+		},
+		"GET /noid": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/activity+json")
+			fmt.Fprint(w, `{"type":"Note"}`)
+		},
+	})
+	c := newClient(t, fetch.Options{})
+	tests := []struct {
+		path    string
+		skip    bool
+		wantID  string
+		wantErr error
+	}{
+		{path: "/users/alice/main-key", wantErr: fetch.ErrIDMismatch},
+		{path: "/users/alice/main-key", skip: true, wantID: "https://elsewhere.example/users/alice"},
+		{path: "/users/alice", skip: true, wantID: srv.URL + "/users/alice"},
+		{path: "/users/alice", wantID: srv.URL + "/users/alice"},
+		{path: "/noid", skip: true, wantErr: fetch.ErrIDMismatch},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s skip=%v", tt.path, tt.skip), func(t *testing.T) {
+			doc, err := c.GetWith(context.Background(), srv.URL+tt.path, fetch.GetOptions{SkipIDCheck: tt.skip})
+			if tt.wantErr != nil {
+				require.ErrorIs(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantID, doc.ID)
+			assert.Equal(t, srv.URL+tt.path, doc.URL)
+			assert.Equal(t, doc.ID == doc.URL, doc.IDIsURL())
+		})
+	}
+}
+
 func redirectTo(p string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, p, http.StatusMovedPermanently) }
 }

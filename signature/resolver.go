@@ -78,8 +78,11 @@ type ResolverOptions struct {
 // with controller), whose owner is then fetched and must list the key
 // back; or an actor whose publicKey (an object or an array) or
 // assertionMethod (FEP-521a Multikeys) holds the key, whose owner or
-// controller, when given, must be that actor. PEM keys may be SPKI or
-// PKCS#1. Keys are cached with a TTL and a size bound, and concurrent
+// controller, when given, must be that actor. A keyId whose document has
+// another id (GoToSocial's …/main-key serves the actor) is followed to
+// that id, fetched strictly, and accepted only if that actor lists the
+// keyId: two fetches from the context's fetch.Budget. PEM keys may be
+// SPKI or PKCS#1. Keys are cached with a TTL and a size bound, and concurrent
 // look-ups of one key share one fetch. It is safe for concurrent use.
 type Resolver struct {
 	opts ResolverOptions
@@ -267,31 +270,64 @@ func entries(raw json.RawMessage) []keyEntry {
 	return out
 }
 
-func (r *Resolver) get(ctx context.Context, iri, what string) (*keyDoc, error) {
-	doc, err := r.opts.Client.GetWith(ctx, iri, fetch.GetOptions{MaxBytes: r.opts.MaxDocumentBytes})
+// get fetches a key, actor or owner document. A loose fetch accepts a
+// document whose id is not its URL (fetch.GetOptions.SkipIDCheck) and
+// reports whether it was; the caller must then trust nothing in it but
+// that id.
+func (r *Resolver) get(ctx context.Context, iri, what string, loose bool) (d *keyDoc, idIsURL bool, err error) {
+	doc, err := r.opts.Client.GetWith(ctx, iri, fetch.GetOptions{MaxBytes: r.opts.MaxDocumentBytes, SkipIDCheck: loose})
 	if err != nil {
 		var se *fetch.StatusError
 		if errors.As(err, &se) && (se.Code == http.StatusNotFound || se.Code == http.StatusGone) {
-			return nil, &Error{Check: ErrUnknownKey, Detail: fmt.Sprintf("%s %s answered %d", what, iri, se.Code), Cause: err}
+			return nil, false, &Error{Check: ErrUnknownKey, Detail: fmt.Sprintf("%s %s answered %d", what, iri, se.Code), Cause: err}
 		}
-		return nil, &Error{Check: ErrKeyFetch, Detail: what + " " + iri, Cause: err}
+		return nil, false, &Error{Check: ErrKeyFetch, Detail: what + " " + iri, Cause: err}
 	}
-	var d keyDoc
-	if err := json.Unmarshal(doc.Body, &d); err != nil {
-		return nil, &Error{Check: ErrUnknownKey, Detail: what + " " + iri + " is not a key or actor document", Cause: err}
+	d = &keyDoc{}
+	if err := json.Unmarshal(doc.Body, d); err != nil {
+		return nil, false, &Error{Check: ErrUnknownKey, Detail: what + " " + iri + " is not a key or actor document", Cause: err}
 	}
-	return &d, nil
+	// The fetch client read the id; keep the one it compared, so that
+	// the two can never disagree.
+	d.ID = doc.ID
+	return d, doc.IDIsURL(), nil
 }
 
+// fetchKey dereferences keyID. Usually the document at keyID (fragment
+// stripped) has the id it was fetched from, and is either the key or the
+// actor that lists it. Some servers serve a document with another id:
+// GoToSocial's keyId …/users/x/main-key returns the actor …/users/x, and
+// BookWyrm's …/user/x/#main-key fetches …/user/x/, whose id is …/user/x.
+// As Mastodon does, such a document is read for its id only; that id is
+// fetched strictly (its id must be its URL), and the key is accepted only
+// if that actor lists a key whose id is keyID, with the usual owner
+// checks. Trust comes from the strictly fetched actor alone, and the
+// detour costs one fetch more, two in all.
 func (r *Resolver) fetchKey(ctx context.Context, keyID string) (*Key, error) {
-	d, err := r.get(ctx, keyID, "key")
+	d, idIsURL, err := r.get(ctx, keyID, "key", true)
 	if err != nil {
 		return nil, err
+	}
+	if !idIsURL {
+		actor, _, err := r.get(ctx, d.ID, "actor", false)
+		if err != nil {
+			return nil, err
+		}
+		if actor.isKey() {
+			return nil, fail(ErrUnknownKey, fmt.Sprintf("key %s served a document with id %s, which is a key, not an actor listing it", keyID, d.ID))
+		}
+		return actorKey(keyID, actor, false)
 	}
 	if d.isKey() {
 		return r.standaloneKey(ctx, keyID, d)
 	}
-	// An actor: find the key among the ones it lists.
+	return actorKey(keyID, d, true)
+}
+
+// actorKey finds keyID among the keys an actor lists, and checks that the
+// key, when it names an owner, names that actor. When bare is set, a
+// keyId equal to the actor's id names its only key with material.
+func actorKey(keyID string, d *keyDoc, bare bool) (*Key, error) {
 	all := d.keys()
 	var found *keyEntry
 	for i := range all {
@@ -300,7 +336,7 @@ func (r *Resolver) fetchKey(ctx context.Context, keyID string) (*Key, error) {
 			break
 		}
 	}
-	if found == nil && keyID == d.ID {
+	if found == nil && bare && keyID == d.ID {
 		// A keyId without a fragment names the actor; that is
 		// unambiguous only when the actor has one key with material.
 		var withMaterial []keyEntry
@@ -344,7 +380,7 @@ func (r *Resolver) standaloneKey(ctx context.Context, keyID string, d *keyDoc) (
 	if err != nil {
 		return nil, err
 	}
-	od, err := r.get(ctx, owner, "owner")
+	od, _, err := r.get(ctx, owner, "owner", false)
 	if err != nil {
 		return nil, err
 	}

@@ -171,6 +171,93 @@ func TestResolverShapes(t *testing.T) {
 	})
 }
 
+// TestResolverIDDetour: a keyId whose document has another id is followed
+// to that id, fetched strictly, and trusted only for what that actor
+// lists.
+func TestResolverIDDetour(t *testing.T) {
+	rsaPub, otherPub := testKeys()["rsa"].Public(), testKeys()["rsa2"].Public()
+	ctxLD := []string{"https://w3id.org/security/v1", "https://www.w3.org/ns/activitystreams"}
+	ks := newKeyServer(t)
+	// GoToSocial: …/main-key serves a stub of the actor.
+	gtsKey := map[string]any{"id": "SRV/users/gts/main-key", "owner": "SRV/users/gts", "publicKeyPem": spki(t, rsaPub)}
+	ks.set("/users/gts/main-key", js(map[string]any{"@context": ctxLD, "id": "SRV/users/gts", "preferredUsername": "gts", "publicKey": gtsKey}))
+	ks.set("/users/gts", actorDoc("SRV/users/gts", map[string]any{"publicKey": gtsKey}))
+	// BookWyrm: the keyId's path ends in '/', the actor's id does not.
+	bw := actorDoc("SRV/user/bw", map[string]any{"publicKey": map[string]any{"id": "SRV/user/bw/#main-key", "owner": "SRV/user/bw", "publicKeyPem": spki(t, rsaPub)}})
+	ks.set("/user/bw", bw)
+	ks.set("/user/bw/", bw)
+	// An impostor: its document names the victim as its id and carries
+	// its own key under its own keyId; the victim lists no such key.
+	ks.set("/evil/main-key", js(map[string]any{"@context": ctxLD, "id": "SRV/users/victim",
+		"publicKey": map[string]any{"id": "SRV/evil/main-key", "owner": "SRV/users/victim", "publicKeyPem": spki(t, otherPub)}}))
+	ks.set("/users/victim", actorDoc("SRV/users/victim", map[string]any{
+		"publicKey": map[string]any{"id": "SRV/users/victim#main-key", "owner": "SRV/users/victim", "publicKeyPem": spki(t, rsaPub)}}))
+	// The loose document's key material differs from the actor's: only
+	// the actor's counts.
+	ks.set("/users/mixed/main-key", js(map[string]any{"@context": ctxLD, "id": "SRV/users/mixed",
+		"publicKey": map[string]any{"id": "SRV/users/mixed/main-key", "owner": "SRV/users/mixed", "publicKeyPem": spki(t, otherPub)}}))
+	ks.set("/users/mixed", actorDoc("SRV/users/mixed", map[string]any{
+		"publicKey": map[string]any{"id": "SRV/users/mixed/main-key", "owner": "SRV/users/mixed", "publicKeyPem": spki(t, rsaPub)}}))
+	// The id leads to a document whose own id is elsewhere again.
+	ks.set("/users/hop/main-key", js(map[string]any{"id": "SRV/users/hop2"}))
+	ks.set("/users/hop2", actorDoc("SRV/users/hop3", nil))
+	// The id leads to a key, not an actor.
+	ks.set("/keys/alias", js(map[string]any{"id": "SRV/keys/real", "owner": "SRV/users/victim", "publicKeyPem": spki(t, rsaPub)}))
+	ks.set("/keys/real", js(map[string]any{"id": "SRV/keys/real", "owner": "SRV/users/victim", "publicKeyPem": spki(t, rsaPub)}))
+	// The actor lists the key but the key names another owner.
+	ks.set("/users/liar/main-key", js(map[string]any{"id": "SRV/users/liar"}))
+	ks.set("/users/liar", actorDoc("SRV/users/liar", map[string]any{
+		"publicKey": map[string]any{"id": "SRV/users/liar/main-key", "owner": "SRV/users/victim", "publicKeyPem": spki(t, rsaPub)}}))
+	// A keyId that is no key of the actor it leads to: the fallback of a
+	// bare actor id to its only key does not apply on the detour.
+	ks.set("/users/one/key", js(map[string]any{"id": "SRV/users/one"}))
+	ks.set("/users/one", actorDoc("SRV/users/one", map[string]any{
+		"publicKey": map[string]any{"id": "SRV/users/one#main-key", "owner": "SRV/users/one", "publicKeyPem": spki(t, rsaPub)}}))
+
+	tests := []struct {
+		name      string
+		keyID     string
+		budget    int // 0 means none
+		wantOwner string
+		wantErr   []error
+		wantHits  int64
+	}{
+		{name: "GoToSocial", keyID: "/users/gts/main-key", wantOwner: "/users/gts", wantHits: 2},
+		{name: "GoToSocial within a budget of 2", keyID: "/users/gts/main-key", budget: 2, wantOwner: "/users/gts", wantHits: 2},
+		{name: "GoToSocial beyond a budget of 1", keyID: "/users/gts/main-key", budget: 1, wantErr: []error{signature.ErrKeyFetch, fetch.ErrBudget}, wantHits: 1},
+		{name: "BookWyrm", keyID: "/user/bw/#main-key", wantOwner: "/user/bw", wantHits: 2},
+		{name: "same id costs one fetch", keyID: "/users/victim#main-key", wantOwner: "/users/victim", wantHits: 1},
+		{name: "impostor", keyID: "/evil/main-key", wantErr: []error{signature.ErrUnknownKey}, wantHits: 2},
+		{name: "material from the actor only", keyID: "/users/mixed/main-key", wantOwner: "/users/mixed", wantHits: 2},
+		{name: "second document's id elsewhere too", keyID: "/users/hop/main-key", wantErr: []error{signature.ErrKeyFetch, fetch.ErrIDMismatch}, wantHits: 2},
+		{name: "id leads to a key", keyID: "/keys/alias", wantErr: []error{signature.ErrUnknownKey}, wantHits: 2},
+		{name: "key names another owner", keyID: "/users/liar/main-key", wantErr: []error{signature.ErrKeyOwner}, wantHits: 2},
+		{name: "keyId not listed by the actor", keyID: "/users/one/key", wantErr: []error{signature.ErrUnknownKey}, wantHits: 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newResolver(t, signature.ResolverOptions{})
+			ctx := context.Background()
+			if tt.budget > 0 {
+				ctx = fetch.WithBudget(ctx, tt.budget)
+			}
+			ks.hits.Store(0)
+			k, err := r.ResolveKey(ctx, ks.URL+tt.keyID)
+			assert.Equal(t, tt.wantHits, ks.hits.Load(), "fetches")
+			if tt.wantErr != nil {
+				for _, want := range tt.wantErr {
+					require.ErrorIs(t, err, want)
+				}
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, ks.URL+tt.keyID, k.ID)
+			assert.Equal(t, ks.URL+tt.wantOwner, k.Owner)
+			assert.True(t, k.Public.(*rsa.PublicKey).Equal(rsaPub), "the key is the strictly fetched actor's")
+		})
+	}
+}
+
 func TestResolverCache(t *testing.T) {
 	now := time.Unix(1700000000, 0)
 	clock := func() time.Time { return now }
