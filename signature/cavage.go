@@ -203,38 +203,50 @@ func parseHeaderList(val string) ([]string, error) {
 	return out, nil
 }
 
-// cavageSigningString builds the string a draft-cavage signature covers.
-func cavageSigningString(p *CavageParams, rf *requestFacts) (string, error) {
-	var b strings.Builder
-	b.Grow(256)
+// cavageSigningString builds the string a draft-cavage signature covers,
+// with target as the (request-target) path: the path and query as
+// received, or the path alone for peers that sign that.
+func cavageSigningString(p *CavageParams, rf *requestFacts, target string) ([]byte, error) {
+	b := make([]byte, 0, 256)
 	for i, h := range p.Headers {
 		if i > 0 {
-			b.WriteByte('\n')
+			b = append(b, '\n')
 		}
-		b.WriteString(h)
-		b.WriteString(": ")
+		b = append(b, h...)
+		b = append(b, ": "...)
 		switch h {
 		case "(request-target)":
-			b.WriteString(strings.ToLower(rf.method))
-			b.WriteByte(' ')
-			b.WriteString(rf.requestURI)
+			b = appendLower(b, rf.method)
+			b = append(b, ' ')
+			b = append(b, target...)
 		case "(created)":
 			if p.Created == 0 {
-				return "", fail(ErrMalformed, "(created) is signed but the created parameter is missing")
+				return nil, fail(ErrMalformed, "(created) is signed but the created parameter is missing")
 			}
-			b.WriteString(strconv.FormatInt(p.Created, 10))
+			b = strconv.AppendInt(b, p.Created, 10)
 		case "(expires)":
 			if p.Expires == 0 {
-				return "", fail(ErrMalformed, "(expires) is signed but the expires parameter is missing")
+				return nil, fail(ErrMalformed, "(expires) is signed but the expires parameter is missing")
 			}
-			b.WriteString(strconv.FormatInt(p.Expires, 10))
+			b = strconv.AppendInt(b, p.Expires, 10)
 		default:
-			v, ok := rf.header(h)
-			if !ok {
-				return "", fail(ErrMissingHeader, h)
+			var ok bool
+			if b, ok = rf.appendHeader(b, h); !ok {
+				return nil, fail(ErrMissingHeader, h)
 			}
-			b.WriteString(v)
 		}
 	}
-	return b.String(), nil
+	return b, nil
+}
+
+// appendLower appends s in ASCII lower case.
+func appendLower(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b
 }

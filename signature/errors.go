@@ -49,6 +49,11 @@ var (
 	// ErrKeyFetch reports a key document that could not be fetched; the
 	// cause is a fetch error (fetch.ErrTooLarge, fetch.ErrRefused, ...).
 	ErrKeyFetch = errors.New("signature: fetching the key failed")
+	// ErrNoBody reports a call of Verify with a nil body for a request
+	// that has one (a Content-Length above 0, or unknown). Nothing could
+	// bind that body to the signature, so it is refused; it is the
+	// caller's mistake, not the peer's: read r.Body and pass it.
+	ErrNoBody = errors.New("signature: request body not given to Verify")
 )
 
 // Error is a failed check: which one, what exactly, and the cause.

@@ -72,6 +72,24 @@ func (rf *requestFacts) header(name string) (string, bool) {
 	return b.String(), true
 }
 
+// appendHeader appends what header returns, without building it apart.
+func (rf *requestFacts) appendHeader(b []byte, name string) ([]byte, bool) {
+	if name == "host" {
+		return append(b, rf.host...), rf.host != ""
+	}
+	vs := rf.hdr.Values(name)
+	if len(vs) == 0 {
+		return b, false
+	}
+	for i, v := range vs {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, strings.TrimSpace(v)...)
+	}
+	return b, true
+}
+
 // authority is @authority: the host in lower case without a default port.
 func (rf *requestFacts) authority() string {
 	return normalizeAuthority(rf.scheme, rf.host)

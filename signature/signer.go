@@ -42,10 +42,18 @@ type SignerOptions struct {
 // one is made per request (which costs far less than the signature).
 //
 // A draft-cavage POST signs "(request-target) host date digest" plus
-// "content-type" when set, with a fresh Date and "Digest: SHA-256=…"; a
-// GET signs "(request-target) host date" plus "accept" when set. An RSA
-// key is labelled algorithm="rsa-sha256" (Mastodon and Fedify reject or
-// ignore "hs2019" for RSA); other keys "hs2019".
+// "content-type" when set, with a fresh Date and "Digest: SHA-256=…" (of
+// the empty body when body is nil); a GET signs "(request-target) host
+// date" plus "accept" when set. An RSA key is labelled
+// algorithm="rsa-sha256" (Mastodon and Fedify reject or ignore "hs2019"
+// for RSA); other keys "hs2019".
+//
+// (request-target) is the method and the path with its query, as the
+// draft says. Fedify 1.5 builds it from the path alone, when signing and
+// when verifying: a Verifier accepts both forms, but a signed GET with a
+// query does not verify at a Fedify server. Signing the path alone would
+// break every peer that follows the draft, Mastodon among them, so the
+// query stays in.
 //
 // An RFC 9421 signature is labelled sig1 and covers "@method"
 // "@target-uri" "@authority", plus "content-digest" (RFC 9530, sha-256)
@@ -133,6 +141,11 @@ func hasBody(r *http.Request, body []byte) bool {
 func (s *Signer) signCavage(r *http.Request, body []byte) error {
 	headers := []string{"(request-target)", "host", "date"}
 	if hasBody(r, body) {
+		if body == nil {
+			// go-fed adds a Digest only for a non-nil body; a POST
+			// without one still signs the digest of nothing.
+			body = []byte{}
+		}
 		headers = append(headers, "digest")
 		if r.Header.Get("Content-Type") != "" {
 			headers = append(headers, "content-type")

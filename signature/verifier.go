@@ -102,13 +102,25 @@ func NewVerifier(o VerifierOptions) (*Verifier, error) {
 }
 
 // Verify checks the signature of r, whose body (already read) is body.
-// It requires the signature to cover the request target and host, a Date
-// or created within the window, and the digest when there is a body; it
-// recomputes every sha-256 and sha-512 Digest and Content-Digest value;
+// Body may be nil only for a request without one: a nil body when r has a
+// Content-Length above 0, or an unknown one, fails with ErrNoBody, since
+// nothing would then bind the body that the caller goes on to read.
+//
+// Verify requires the signature to cover the request target and host, a
+// Date or created within the window, and the digest when there is a body;
+// it recomputes every sha-256 and sha-512 Digest and Content-Digest value;
 // then it resolves the key and verifies with the algorithm the key type
 // decides. A failure against a cached key is retried once with a
-// refreshed key. Every error is an *Error naming the failed check.
+// refreshed key. A draft-cavage signature of a request with a query that
+// does not verify over the path and query is tried once more over the
+// path alone, as Mastodon does: Fedify (and older Mastodon) sign
+// (request-target) without the query. Every error is an *Error naming the
+// failed check.
 func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (*Result, error) {
+	if body == nil && (r.ContentLength > 0 || r.ContentLength == -1) {
+		return nil, fail(ErrNoBody, fmt.Sprintf("Verify was given a nil body for a request with Content-Length %d; "+
+			"the caller must read r.Body and pass it (nil is for requests without a body)", r.ContentLength))
+	}
 	rf := factsOf(r, v.opts.TrustProxy)
 	if lines := r.Header.Values("Signature-Input"); len(lines) > 0 {
 		input, err := joinField("Signature-Input", lines)
@@ -158,10 +170,14 @@ func (v *Verifier) verifyCavage(ctx context.Context, r *http.Request, rf *reques
 	if err := v.checkBody(r, body, covers("digest"), covers("content-digest")); err != nil {
 		return nil, err
 	}
-	msg, err := cavageSigningString(p, rf)
+	msg, err := cavageSigningString(p, rf, rf.requestURI)
 	if err != nil {
 		return nil, err
 	}
+	// The signing string over the path alone, built only when a request
+	// with a query fails over the path and query.
+	var pathOnly []byte
+	withQuery := len(rf.path) < len(rf.requestURI) && covers("(request-target)")
 	var alg string
 	key, err := v.withKey(ctx, p.KeyID, func(k *Key) error {
 		a, err := cavageAlgorithm(k.Public, p.Algorithm)
@@ -169,10 +185,20 @@ func (v *Verifier) verifyCavage(ctx context.Context, r *http.Request, rf *reques
 			return err
 		}
 		alg = a
-		if !verifyCavage(k.Public, []byte(msg), p.Signature) {
-			return fail(ErrBadSignature, "keyId "+p.KeyID)
+		if verifyCavage(k.Public, msg, p.Signature) {
+			return nil
 		}
-		return nil
+		if withQuery {
+			if pathOnly == nil {
+				if pathOnly, err = cavageSigningString(p, rf, rf.path); err != nil {
+					return err
+				}
+			}
+			if verifyCavage(k.Public, pathOnly, p.Signature) {
+				return nil
+			}
+		}
+		return fail(ErrBadSignature, "keyId "+p.KeyID)
 	})
 	if err != nil {
 		return nil, err

@@ -8,7 +8,9 @@ import (
 	"crypto/sha512"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/fedi-go/fedi/fetch"
 	"github.com/fedi-go/fedi/signature"
 )
 
@@ -382,4 +385,160 @@ func TestNewSignerValidates(t *testing.T) {
 func sha512b64(b []byte) string {
 	h := sha512.Sum512(b)
 	return base64.StdEncoding.EncodeToString(h[:])
+}
+
+// TestVerifyNilBody: a nil body stands for "no body", so a request that
+// has one cannot be verified without it, whatever its signature covers.
+func TestVerifyNilBody(t *testing.T) {
+	key := testKeys()["rsa"]
+	noDigest := []string{"(request-target)", "host", "date"}
+	tests := []struct {
+		name string
+		req  func(t *testing.T) *http.Request
+		body []byte
+		want error
+	}{
+		{name: "POST with a body and no signed digest", req: func(t *testing.T) *http.Request {
+			r, _ := cavageRequest(t, key, "rsa-sha256", noDigest, nil)
+			return r
+		}, want: signature.ErrNoBody},
+		{name: "POST with a body and a signed digest", req: func(t *testing.T) *http.Request {
+			r, _ := cavageRequest(t, key, "rsa-sha256", []string{"(request-target)", "host", "date", "digest"}, nil)
+			return r
+		}, want: signature.ErrNoBody},
+		{name: "chunked POST, length unknown", req: func(t *testing.T) *http.Request {
+			r, _ := cavageRequest(t, key, "rsa-sha256", noDigest, nil)
+			r.ContentLength = -1
+			return r
+		}, want: signature.ErrNoBody},
+		{name: "chunked POST with its body given", req: func(t *testing.T) *http.Request {
+			r := signed(t, newSigner(t, key, signature.Cavage), http.MethodPost, testInbox, activity)
+			r.ContentLength = -1
+			return r
+		}, body: activity},
+		{name: "GET without a body", req: func(t *testing.T) *http.Request {
+			return signed(t, newSigner(t, key, signature.Cavage), http.MethodGet, testInbox, nil)
+		}},
+		{name: "POST with an empty body", req: func(t *testing.T) *http.Request {
+			return signed(t, newSigner(t, key, signature.Cavage), http.MethodPost, testInbox, nil)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := newVerifier(t, keysOf(testKeyID, key), signature.VerifierOptions{}).Verify(context.Background(), tt.req(t), tt.body)
+			if tt.want == nil {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorIs(t, err, tt.want)
+			assert.Contains(t, err.Error(), "the caller must read r.Body")
+		})
+	}
+}
+
+// TestRequestTargetWithoutQuery: Fedify signs (request-target) with the
+// path alone; a request with a query verifies over either form, and
+// nothing else is loosened.
+func TestRequestTargetWithoutQuery(t *testing.T) {
+	rsaKey := testKeys()["rsa"]
+	const target = "https://local.example/users/alice/outbox?page=1"
+	tests := []struct {
+		name     string
+		method   string
+		signed   string // the (request-target) path the signature covers
+		url      string // the request's URL
+		verifyBy crypto.Signer
+		want     error
+	}{
+		{name: "GET, path and query", method: http.MethodGet, signed: "/users/alice/outbox?page=1", url: target},
+		{name: "GET, path alone", method: http.MethodGet, signed: "/users/alice/outbox", url: target},
+		{name: "POST, path alone", method: http.MethodPost, signed: "/users/alice/outbox", url: target},
+		{name: "no query, path alone", method: http.MethodGet, signed: "/users/alice/outbox", url: "https://local.example/users/alice/outbox"},
+		{name: "other query", method: http.MethodGet, signed: "/users/alice/outbox?page=2", url: target, want: signature.ErrBadSignature},
+		{name: "other path", method: http.MethodGet, signed: "/users/bob/outbox", url: target, want: signature.ErrBadSignature},
+		{name: "path alone, wrong key", method: http.MethodGet, signed: "/users/alice/outbox", url: target, verifyBy: testKeys()["rsa2"], want: signature.ErrBadSignature},
+		{name: "empty query, path alone", method: http.MethodGet, signed: "/users/alice/outbox", url: "https://local.example/users/alice/outbox?"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var body []byte
+			if tt.method == http.MethodPost {
+				body = activity
+			}
+			date := time.Now().UTC().Format(http.TimeFormat)
+			lines := []string{"(request-target): " + strings.ToLower(tt.method) + " " + tt.signed, "host: local.example", "date: " + date}
+			headers := "(request-target) host date"
+			cr, _ := http.NewRequest(tt.method, tt.url, strings.NewReader(string(body)))
+			cr.Header.Set("Date", date)
+			if body != nil {
+				cr.Header.Set("Digest", signature.Digest(body))
+				lines = append(lines, "digest: "+signature.Digest(body))
+				headers += " digest"
+			}
+			sig := signBytes(t, rsaKey, []byte(strings.Join(lines, "\n")))
+			cr.Header.Set("Signature", fmt.Sprintf(`keyId="%s",algorithm="rsa-sha256",headers="%s",signature="%s"`,
+				testKeyID, headers, base64.StdEncoding.EncodeToString(sig)))
+			verifyBy := rsaKey
+			if tt.verifyBy != nil {
+				verifyBy = tt.verifyBy
+			}
+			_, err := newVerifier(t, keysOf(testKeyID, verifyBy), signature.VerifierOptions{}).Verify(context.Background(), serverSide(cr, body), body)
+			if tt.want == nil {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorIs(t, err, tt.want)
+		})
+	}
+	t.Run("the signer keeps the query", func(t *testing.T) {
+		s := newSigner(t, rsaKey, signature.Cavage)
+		cr, _ := http.NewRequest(http.MethodGet, target, nil)
+		require.NoError(t, s.SignRequest(cr, nil))
+		p, err := signature.ParseCavage(cr.Header.Get("Signature"))
+		require.NoError(t, err)
+		str := "(request-target): get /users/alice/outbox?page=1\nhost: local.example\ndate: " + cr.Header.Get("Date")
+		h := sha256.Sum256([]byte(str))
+		assert.NoError(t, rsa.VerifyPKCS1v15(rsaKey.Public().(*rsa.PublicKey), crypto.SHA256, h[:], p.Signature))
+	})
+}
+
+// TestPostWithoutBody: a POST with a nil body still signs a digest, of the
+// empty body, and verifies at a server that reads that empty body.
+func TestPostWithoutBody(t *testing.T) {
+	key := testKeys()["rsa"]
+	v := newVerifier(t, keysOf(testKeyID, key), signature.VerifierOptions{})
+	type seen struct {
+		digest, contentDigest string
+		err                   error
+	}
+	got := make(chan seen, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		_, err := v.Verify(r.Context(), r, body)
+		got <- seen{r.Header.Get("Digest"), r.Header.Get("Content-Digest"), err}
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := fetch.New(fetch.Options{AllowLoopback: true})
+	require.NoError(t, err)
+	t.Cleanup(c.Close)
+	tests := []struct {
+		scheme            signature.Scheme
+		wantDigest        string
+		wantContentDigest string
+	}{
+		{signature.Cavage, signature.Digest(nil), ""},
+		{signature.RFC9421, "", signature.ContentDigest(nil)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.scheme.String(), func(t *testing.T) {
+			resp, err := c.Post(context.Background(), srv.URL+"/users/alice/inbox", "application/activity+json", nil, newSigner(t, key, tt.scheme))
+			require.NoError(t, err)
+			assert.Equal(t, http.StatusAccepted, resp.StatusCode)
+			s := <-got
+			require.NoError(t, s.err)
+			assert.Equal(t, tt.wantDigest, s.digest)
+			assert.Equal(t, tt.wantContentDigest, s.contentDigest)
+		})
+	}
 }
