@@ -28,10 +28,10 @@ func factsOf(r *http.Request, trustProxy bool) *requestFacts {
 		rf.host = r.URL.Host // a request built by hand, as in tests
 	}
 	if trustProxy {
-		if h := firstValue(r.Header.Get("X-Forwarded-Host")); h != "" {
+		if h := lastValue(r.Header.Values("X-Forwarded-Host")); h != "" {
 			rf.host = h
 		}
-		if p := strings.ToLower(firstValue(r.Header.Get("X-Forwarded-Proto"))); p == "http" || p == "https" {
+		if p := strings.ToLower(lastValue(r.Header.Values("X-Forwarded-Proto"))); p == "http" || p == "https" {
 			rf.scheme = p
 		}
 	}
@@ -43,9 +43,19 @@ func factsOf(r *http.Request, trustProxy bool) *requestFacts {
 	return rf
 }
 
-func firstValue(s string) string {
-	first, _, _ := strings.Cut(s, ",")
-	return strings.TrimSpace(first)
+// lastValue returns the last member of a comma-separated header that may
+// span several field lines: the one the nearest proxy appended. Members
+// before it came from further away, the client included, and prove
+// nothing.
+func lastValue(lines []string) string {
+	if len(lines) == 0 {
+		return ""
+	}
+	last := lines[len(lines)-1]
+	if i := strings.LastIndexByte(last, ','); i >= 0 {
+		last = last[i+1:]
+	}
+	return strings.TrimSpace(last)
 }
 
 // header returns the value a signature covers for a header: every field

@@ -48,8 +48,15 @@ type VerifierOptions struct {
 	ExpiresTolerance time.Duration
 	// TrustProxy says that the server is behind a proxy that sets
 	// X-Forwarded-Host and X-Forwarded-Proto, so that they, not r.Host
-	// and r.TLS, say what the sender signed. Never set it on a server
-	// that clients reach directly: they could then choose the host.
+	// and r.TLS, say what the sender signed. The last value of each
+	// counts (of the last field line, after its last comma): the one the
+	// trusted proxy set or appended; values before it may come from the
+	// client. Never set it on a server that clients reach directly: they
+	// could then choose the host.
+	//
+	// Behind a proxy that terminates TLS, r.TLS is nil, so an RFC 9421
+	// signature covering @target-uri (or @scheme), which the sender made
+	// over https, verifies only with TrustProxy and X-Forwarded-Proto.
 	TrustProxy bool
 	// MaxBodyBytes caps the body the middleware reads.
 	MaxBodyBytes int64

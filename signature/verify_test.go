@@ -502,6 +502,49 @@ func TestRequestTargetWithoutQuery(t *testing.T) {
 	})
 }
 
+// TestTrustProxy: behind a trusted proxy the last X-Forwarded-Host and
+// X-Forwarded-Proto values count, those the proxy added; and an RFC 9421
+// signature over an https @target-uri verifies behind a TLS-terminating
+// proxy only with TrustProxy.
+func TestTrustProxy(t *testing.T) {
+	key := testKeys()["ed25519"]
+	tests := []struct {
+		name   string
+		scheme signature.Scheme
+		trust  bool
+		host   []string // X-Forwarded-Host field lines
+		proto  []string // X-Forwarded-Proto field lines
+		want   error
+	}{
+		{name: "one value", scheme: signature.Cavage, trust: true, host: []string{"local.example"}},
+		{name: "the proxy appended the last value", scheme: signature.Cavage, trust: true, host: []string{"evil.example, local.example"}},
+		{name: "the client's value comes first", scheme: signature.Cavage, trust: true, host: []string{"local.example, evil.example"}, want: signature.ErrBadSignature},
+		{name: "last of several lines", scheme: signature.Cavage, trust: true, host: []string{"evil.example", "local.example"}},
+		{name: "first of several lines", scheme: signature.Cavage, trust: true, host: []string{"local.example", "evil.example"}, want: signature.ErrBadSignature},
+		{name: "ignored without TrustProxy", scheme: signature.Cavage, host: []string{"local.example"}, want: signature.ErrBadSignature},
+		{name: "RFC 9421 behind TLS termination", scheme: signature.RFC9421, trust: true, host: []string{"local.example"}, proto: []string{"https"}},
+		{name: "RFC 9421, the proxy's proto last", scheme: signature.RFC9421, trust: true, host: []string{"local.example"}, proto: []string{"http, https"}},
+		{name: "RFC 9421, the client's proto last", scheme: signature.RFC9421, trust: true, host: []string{"local.example"}, proto: []string{"https, http"}, want: signature.ErrBadSignature},
+		{name: "RFC 9421 behind TLS termination without TrustProxy", scheme: signature.RFC9421, host: []string{"local.example"}, proto: []string{"https"}, want: signature.ErrBadSignature},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := signed(t, newSigner(t, key, tt.scheme), http.MethodPost, testInbox, activity)
+			// As the app behind the proxy sees it: plain http to an
+			// internal address.
+			r.TLS, r.Host = nil, "app.internal:8080"
+			r.Header["X-Forwarded-Host"] = tt.host
+			r.Header["X-Forwarded-Proto"] = tt.proto
+			_, err := newVerifier(t, keysOf(testKeyID, key), signature.VerifierOptions{TrustProxy: tt.trust}).Verify(context.Background(), r, activity)
+			if tt.want == nil {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorIs(t, err, tt.want)
+		})
+	}
+}
+
 // TestPostWithoutBody: a POST with a nil body still signs a digest, of the
 // empty body, and verifies at a server that reads that empty body.
 func TestPostWithoutBody(t *testing.T) {
