@@ -7,8 +7,12 @@
 // Signing uses go-fed/httpsig for draft-cavage, with a fresh Date, a
 // Digest, and an algorithm label peers accept; RFC 9421 is implemented
 // here against the RFC (see the note in rfc9421.go). A Knocker delivers
-// by double-knocking: RFC 9421 first, draft-cavage after a 400, 401 or
-// 403, remembering per host what worked.
+// by double-knocking: draft-cavage first, except at hosts known to verify
+// RFC 9421 (a Verifier verified their RFC 9421 signatures), which get RFC
+// 9421 first and draft-cavage after a 400, 401 or 403. It does not trust
+// a 2xx to an RFC 9421 knock, because Mobilizon and Pleroma answer 200 to
+// signatures they cannot verify. KnockerOptions.FirstKnock = RFC9421
+// knocks with RFC 9421 first everywhere.
 //
 // Verification is strict where go-fed/httpsig is not: the covered
 // headers must include the request target, the host, a Date or created
@@ -27,14 +31,14 @@
 //
 //	client, _ := fetch.New(fetch.Options{})
 //	keys, _ := signature.NewResolver(signature.ResolverOptions{Client: client})
-//	v, _ := signature.NewVerifier(signature.VerifierOptions{Keys: keys})
+//	v, _ := signature.NewVerifier(signature.VerifierOptions{Keys: keys, Observer: knocker})
 //	mux.Handle("POST /users/{name}/inbox", v.Middleware(inboxHandler))
 //	// in inboxHandler:
 //	signer, _ := signature.FromContext(r.Context())
 //	if signer.Owner != activity.Actor { ... 401 ... }
 //
-// Sending:
+// Sending, with the Knocker the Verifier above reports to:
 //
-//	k, _ := signature.NewKnocker(signature.KnockerOptions{Client: client, KeyID: actor + "#main-key", Key: priv})
-//	knock, err := k.Post(ctx, inboxURL, "application/activity+json", body)
+//	knocker, _ := signature.NewKnocker(signature.KnockerOptions{Client: client, KeyID: actor + "#main-key", Key: priv})
+//	knock, err := knocker.Post(ctx, inboxURL, "application/activity+json", body)
 package signature

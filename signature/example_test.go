@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 
+	"github.com/fedi-go/fedi/fetch"
 	"github.com/fedi-go/fedi/signature"
 )
 
@@ -63,4 +64,36 @@ func ExampleVerifier_Middleware() {
 	inbox.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/inbox", strings.NewReader("{}")))
 	fmt.Print(w.Code, " ", w.Body.String())
 	// Output: 401 signature: request is not signed
+}
+
+// ExampleKnocker wires a Knocker to the Verifier of the inbox: once a
+// host's RFC 9421 signature has been verified, deliveries to that host
+// knock with RFC 9421 first; every other host gets draft-cavage first.
+func ExampleKnocker() {
+	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+	client, _ := fetch.New(fetch.Options{})
+	knocker, _ := signature.NewKnocker(signature.KnockerOptions{Client: client, KeyID: "https://example.org/users/bob#main-key", Key: priv})
+	keys := signature.KeyResolverFunc(func(ctx context.Context, id string) (*signature.Key, error) {
+		return &signature.Key{ID: id, Owner: "https://example.com/users/alice", Public: pub}, nil
+	})
+	verifier, _ := signature.NewVerifier(signature.VerifierOptions{Keys: keys, Observer: knocker})
+
+	fmt.Println("before:", knocker.Preferred("example.com"))
+	// alice's server signs a delivery to us with RFC 9421.
+	signer, _ := signature.NewSigner(signature.SignerOptions{KeyID: "https://example.com/users/alice#main-key", Key: priv, Scheme: signature.RFC9421})
+	body := []byte(`{"type":"Follow"}`)
+	req, _ := http.NewRequest(http.MethodPost, "https://example.org/users/bob/inbox", strings.NewReader(string(body)))
+	_ = signer.SignRequest(req, body)
+	in := httptest.NewRequest(http.MethodPost, "/users/bob/inbox", strings.NewReader(string(body)))
+	in.Host, in.TLS, in.Header = "example.org", httptestTLS, req.Header
+	if _, err := verifier.Verify(context.Background(), in, body); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("after:", knocker.Preferred("example.com"))
+	fmt.Println("elsewhere:", knocker.Preferred("example.net"))
+	// Output:
+	// before: cavage
+	// after: rfc9421
+	// elsewhere: cavage
 }

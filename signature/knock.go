@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -28,8 +29,16 @@ type KnockerOptions struct {
 	Key    crypto.Signer
 	// RSAPSS signs RFC 9421 with rsa-pss-sha512 (see SignerOptions).
 	RSAPSS bool
-	// Memory is how long the scheme that worked for a host is
-	// remembered.
+	// FirstKnock is the scheme of the first knock at a host the knocker
+	// knows nothing of. The zero value, Cavage, knocks with RFC 9421 first
+	// only at hosts known to verify it (see Knocker). RFC9421 knocks with
+	// RFC 9421 first at every host not remembered as refusing it: the
+	// strict double-knock, which loses deliveries to peers that answer
+	// 2xx to signatures they cannot verify.
+	FirstKnock Scheme
+	// Memory is how long what the knocker learnt of a host is
+	// remembered: that it verifies RFC 9421 (Observe), or that it refused
+	// it.
 	Memory time.Duration
 	// MaxHosts bounds the hosts remembered; the least recently used is
 	// forgotten first.
@@ -38,15 +47,31 @@ type KnockerOptions struct {
 	Now func() time.Time
 }
 
-// Knocker delivers signed POSTs by double-knocking: it signs with RFC 9421
-// first; when the server answers 400, 401 or 403 it signs afresh with
-// draft-cavage and tries once more. It remembers per host which scheme
-// was accepted and knocks with that one first next time. It does not
-// retry otherwise: retries belong to the outbox. It is safe for concurrent
-// use.
+// Knocker delivers signed POSTs by double-knocking: it signs with one
+// scheme, and when the server answers 400, 401 or 403 it signs afresh
+// with the other and tries once more. It does not retry otherwise:
+// retries belong to the outbox. It is safe for concurrent use.
+//
+// Which scheme knocks first matters because a 2xx does not prove that a
+// signature was verified. Mobilizon answers 200 with the body "error" to
+// a request whose signature it cannot verify, and Pleroma answers 200 to
+// a relayed Create it could not verify and then drops it; an RFC 9421
+// knock at either is lost without a fallback. So by default the first
+// knock is draft-cavage, which every peer verifies, and RFC 9421 knocks
+// first only at hosts known to verify it: hosts reported through Observe
+// because a Verifier verified an RFC 9421 signature of theirs (set
+// VerifierOptions.Observer to the Knocker). A 2xx to an RFC 9421 knock
+// never by itself makes a host known.
+//
+// A host that refuses an RFC 9421 knock with 400, 401 or 403 and accepts
+// the draft-cavage retry is remembered as refusing RFC 9421: later
+// deliveries knock with draft-cavage first, whatever Observe reports,
+// until the memory expires. KnockerOptions.FirstKnock = RFC9421 restores
+// the strict double-knock, RFC 9421 first at every other host.
 type Knocker struct {
 	client      *fetch.Client
 	cavage, rfc *Signer
+	first       Scheme
 	memory      time.Duration
 	maxHosts    int
 	now         func() time.Time
@@ -55,6 +80,8 @@ type Knocker struct {
 	lru         *list.List
 }
 
+// knockEntry is what the knocker knows of a host: RFC9421 when the host
+// was observed to verify it, Cavage when it refused an RFC 9421 knock.
 type knockEntry struct {
 	host   string
 	scheme Scheme
@@ -75,6 +102,9 @@ func NewKnocker(o KnockerOptions) (*Knocker, error) {
 	if o.MaxHosts == 0 {
 		o.MaxHosts = DefaultKnockMaxHosts
 	}
+	if o.FirstKnock != Cavage && o.FirstKnock != RFC9421 {
+		return nil, fmt.Errorf("signature: KnockerOptions.FirstKnock: unknown scheme %d", o.FirstKnock)
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -86,7 +116,7 @@ func NewKnocker(o KnockerOptions) (*Knocker, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Knocker{client: o.Client, cavage: cav, rfc: rfc, memory: o.Memory, maxHosts: o.MaxHosts,
+	return &Knocker{client: o.Client, cavage: cav, rfc: rfc, first: o.FirstKnock, memory: o.Memory, maxHosts: o.MaxHosts,
 		now: o.Now, hosts: map[string]*list.Element{}, lru: list.New()}, nil
 }
 
@@ -107,27 +137,30 @@ func (k *Knocker) Post(ctx context.Context, inbox, contentType string, body []by
 		return nil, err
 	}
 	knock := &Knock{Response: resp, Tried: []Scheme{first}}
-	switch resp.StatusCode {
-	case http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden:
-		second := Cavage
-		if first == Cavage {
-			second = RFC9421
-		}
-		resp, err = k.client.Post(ctx, inbox, contentType, body, k.signer(second))
-		if err != nil {
-			return nil, err
-		}
-		knock.Response = resp
-		knock.Tried = append(knock.Tried, second)
-		if is2xx(resp.StatusCode) {
-			k.remember(host, second)
-		}
-	default:
-		if is2xx(resp.StatusCode) {
-			k.remember(host, first)
-		}
+	if !refused(resp.StatusCode) {
+		return knock, nil
+	}
+	second := Cavage
+	if first == Cavage {
+		second = RFC9421
+	}
+	resp, err = k.client.Post(ctx, inbox, contentType, body, k.signer(second))
+	if err != nil {
+		return nil, err
+	}
+	knock.Response = resp
+	knock.Tried = append(knock.Tried, second)
+	// A refused RFC 9421 knock and an accepted draft-cavage one say that
+	// the host does not verify RFC 9421. The converse is not learnt here:
+	// a 2xx to RFC 9421 may come from a peer that verified nothing.
+	if first == RFC9421 && is2xx(resp.StatusCode) {
+		k.remember(host, Cavage)
 	}
 	return knock, nil
+}
+
+func refused(code int) bool {
+	return code == http.StatusBadRequest || code == http.StatusUnauthorized || code == http.StatusForbidden
 }
 
 func is2xx(code int) bool { return code >= 200 && code <= 299 }
@@ -139,27 +172,67 @@ func (k *Knocker) signer(s Scheme) *Signer {
 	return k.rfc
 }
 
-// Preferred returns the scheme the next delivery to host knocks with
-// first: the one last accepted, or RFC 9421.
-func (k *Knocker) Preferred(host string) Scheme {
+// Observe reports that a request signed by a peer at host with scheme s
+// was verified: host is the authority of the signer's actor, in lower
+// case, with its port unless it is the default. A peer that signs with
+// RFC 9421 is taken to verify it, so deliveries to host knock with RFC
+// 9421 first until the memory expires, unless the host was remembered as
+// refusing RFC 9421 (which stands until it expires). Observing Cavage
+// changes nothing: peers that verify RFC 9421 still sign with
+// draft-cavage. A Verifier calls Observe itself when the Knocker is its
+// VerifierOptions.Observer.
+func (k *Knocker) Observe(host string, s Scheme) {
+	if s != RFC9421 || host == "" {
+		return
+	}
+	host = strings.ToLower(host)
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	el, ok := k.hosts[host]
-	if !ok {
-		return RFC9421
+	if e := k.lookup(host); e != nil && e.scheme == Cavage {
+		return
 	}
-	e := el.Value.(*knockEntry)
-	if k.now().Sub(e.at) > k.memory {
-		k.lru.Remove(el)
-		delete(k.hosts, host)
-		return RFC9421
+	k.set(host, RFC9421)
+}
+
+// Preferred returns the scheme the next delivery to host knocks with
+// first: draft-cavage for a host remembered as refusing RFC 9421, RFC
+// 9421 for a host observed to verify it, and KnockerOptions.FirstKnock
+// for any other.
+func (k *Knocker) Preferred(host string) Scheme {
+	host = strings.ToLower(host)
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if e := k.lookup(host); e != nil {
+		return e.scheme
 	}
-	return e.scheme
+	return k.first
 }
 
 func (k *Knocker) remember(host string, s Scheme) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	k.set(host, s)
+}
+
+// lookup returns the unexpired entry of host, forgetting an expired one.
+// k.mu is held.
+func (k *Knocker) lookup(host string) *knockEntry {
+	el, ok := k.hosts[host]
+	if !ok {
+		return nil
+	}
+	e := el.Value.(*knockEntry)
+	if k.now().Sub(e.at) > k.memory {
+		k.lru.Remove(el)
+		delete(k.hosts, host)
+		return nil
+	}
+	return e
+}
+
+// set records s for host, most recently used, within MaxHosts. k.mu is
+// held.
+func (k *Knocker) set(host string, s Scheme) {
 	e := &knockEntry{host: host, scheme: s, at: k.now()}
 	if el, ok := k.hosts[host]; ok {
 		el.Value = e
@@ -174,10 +247,12 @@ func (k *Knocker) remember(host string, s Scheme) {
 	}
 }
 
+// hostOf returns the authority of a URL in lower case, without a default
+// port: the key under which the knocker remembers a host.
 func hostOf(raw string) string {
 	u, err := url.Parse(raw)
-	if err != nil {
+	if err != nil || u.Host == "" {
 		return ""
 	}
-	return strings.ToLower(u.Host)
+	return normalizeAuthority(strings.ToLower(u.Scheme), u.Host)
 }

@@ -65,7 +65,28 @@ type VerifierOptions struct {
 	// Logger receives the detail of failed verifications in the
 	// middleware; nil means slog.Default().
 	Logger *slog.Logger
+	// Observer, when set, is told of every verified request: the host of
+	// the key's owner and the scheme. Set it to the *Knocker that
+	// delivers, so that it knocks with RFC 9421 first at the hosts seen
+	// to sign with it, and with draft-cavage first elsewhere.
+	Observer Observer
 }
+
+// Observer learns which scheme a verified request was signed with, and
+// the host (authority, as in a URL) of the actor that signed it.
+// *Knocker implements it. Observe is called from the goroutine that
+// called Verify, so it must be quick and safe for concurrent use.
+type Observer interface {
+	Observe(host string, s Scheme)
+}
+
+// ObserverFunc adapts a function to Observer.
+type ObserverFunc func(host string, s Scheme)
+
+// Observe calls f.
+func (f ObserverFunc) Observe(host string, s Scheme) { f(host, s) }
+
+var _ Observer = (*Knocker)(nil)
 
 // Verifier checks draft-cavage and RFC 9421 signatures of incoming
 // requests. It is safe for concurrent use.
@@ -122,8 +143,22 @@ func NewVerifier(o VerifierOptions) (*Verifier, error) {
 // does not verify over the path and query is tried once more over the
 // path alone, as Mastodon does: Fedify (and older Mastodon) sign
 // (request-target) without the query. Every error is an *Error naming the
-// failed check.
+// failed check. A verified request is reported to VerifierOptions.Observer.
 func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (*Result, error) {
+	res, err := v.verify(ctx, r, body)
+	if err == nil && v.opts.Observer != nil {
+		signer := res.Owner
+		if signer == "" {
+			signer = res.KeyID
+		}
+		if host := hostOf(signer); host != "" {
+			v.opts.Observer.Observe(host, res.Scheme)
+		}
+	}
+	return res, err
+}
+
+func (v *Verifier) verify(ctx context.Context, r *http.Request, body []byte) (*Result, error) {
 	if body == nil && (r.ContentLength > 0 || r.ContentLength == -1) {
 		return nil, fail(ErrNoBody, fmt.Sprintf("Verify was given a nil body for a request with Content-Length %d; "+
 			"the caller must read r.Body and pass it (nil is for requests without a body)", r.ContentLength))

@@ -234,28 +234,25 @@ func TestFedifyInterop(t *testing.T) {
 		}
 	})
 
-	t.Run("a double-knocked delivery falls back to cavage and is accepted", func(t *testing.T) {
-		k, err := signature.NewKnocker(signature.KnockerOptions{Client: client, KeyID: ours.keyID, Key: ours.key})
-		require.NoError(t, err)
-		id := ours.URL + "/activities/create-1"
-		body, _ := json.Marshal(map[string]any{
+	create := func(n string) (id string, body []byte) {
+		id = ours.URL + "/activities/create-" + n
+		body, _ = json.Marshal(map[string]any{
 			"@context": "https://www.w3.org/ns/activitystreams",
 			"id":       id,
 			"type":     "Create",
 			"actor":    ours.actor,
 			"to":       info.Actor,
 			"object": map[string]any{
-				"id": ours.URL + "/notes/1", "type": "Note", "attributedTo": ours.actor,
+				"id": ours.URL + "/notes/" + n, "type": "Note", "attributedTo": ours.actor,
 				"content": "<p>hello from fedi</p>", "to": info.Actor,
 			},
 		})
-		knock, err := k.Post(ctx, info.Inbox, "application/activity+json", body)
-		require.NoError(t, err)
-		assert.Equal(t, []signature.Scheme{signature.RFC9421, signature.Cavage}, knock.Tried,
-			"Fedify 1.5 refuses RFC 9421, so the knocker must fall back")
-		require.Equal(t, http.StatusAccepted, knock.Response.StatusCode, string(knock.Response.Body))
-		assert.Equal(t, signature.Cavage, k.Preferred(peer.host))
-
+		return id, body
+	}
+	// received checks that the peer got activity id, signed with our
+	// key by draft-cavage.
+	received := func(t *testing.T, id string) {
+		t.Helper()
 		var got []struct {
 			ID, Actor string
 			Transport struct {
@@ -271,13 +268,38 @@ func TestFedifyInterop(t *testing.T) {
 		assert.Equal(t, ours.actor, got[0].Actor)
 		assert.Equal(t, ours.keyID, got[0].Transport.Signature.KeyID)
 		assert.Equal(t, "rsa-sha256", got[0].Transport.Signature.Algorithm)
+	}
+
+	t.Run("an RFC-9421-first knock falls back to cavage and is accepted", func(t *testing.T) {
+		k, err := signature.NewKnocker(signature.KnockerOptions{Client: client, KeyID: ours.keyID, Key: ours.key, FirstKnock: signature.RFC9421})
+		require.NoError(t, err)
+		id, body := create("1")
+		knock, err := k.Post(ctx, info.Inbox, "application/activity+json", body)
+		require.NoError(t, err)
+		assert.Equal(t, []signature.Scheme{signature.RFC9421, signature.Cavage}, knock.Tried,
+			"Fedify 1.5 refuses RFC 9421, so the knocker must fall back")
+		require.Equal(t, http.StatusAccepted, knock.Response.StatusCode, string(knock.Response.Body))
+		assert.Equal(t, signature.Cavage, k.Preferred(peer.host))
+		received(t, id)
 
 		// The next delivery knocks with cavage straight away.
-		body2 := bytes.Replace(body, []byte("create-1"), []byte("create-2"), 1)
-		knock, err = k.Post(ctx, info.Inbox, "application/activity+json", body2)
+		id, body = create("2")
+		knock, err = k.Post(ctx, info.Inbox, "application/activity+json", body)
 		require.NoError(t, err)
 		assert.Equal(t, []signature.Scheme{signature.Cavage}, knock.Tried)
 		assert.Equal(t, http.StatusAccepted, knock.Response.StatusCode)
+		received(t, id)
+	})
+
+	t.Run("the default knock is cavage and is accepted", func(t *testing.T) {
+		k, err := signature.NewKnocker(signature.KnockerOptions{Client: client, KeyID: ours.keyID, Key: ours.key})
+		require.NoError(t, err)
+		id, body := create("3")
+		knock, err := k.Post(ctx, info.Inbox, "application/activity+json", body)
+		require.NoError(t, err)
+		assert.Equal(t, []signature.Scheme{signature.Cavage}, knock.Tried, "a host not known to verify RFC 9421 gets cavage first")
+		require.Equal(t, http.StatusAccepted, knock.Response.StatusCode, string(knock.Response.Body))
+		received(t, id)
 	})
 
 	t.Run("we verify a delivery the peer signs", func(t *testing.T) {
