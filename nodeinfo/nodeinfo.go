@@ -5,6 +5,7 @@
 //
 //	h, err := nodeinfo.NewHandler(nodeinfo.Options{
 //		Software: nodeinfo.Software{Name: "myapp", Version: "1.0.0"},
+//		BaseURL:  "https://example.com",
 //		Usage: func(ctx context.Context) (nodeinfo.Usage, error) { return counts(ctx) },
 //	})
 //	h.Register(mux)
@@ -66,7 +67,11 @@ type Options struct {
 	// Metadata is free-form; nil means {}.
 	Metadata map[string]any
 	// BaseURL is the scheme and host the discovery document links to,
-	// such as "https://example.com"; empty means derived from the request.
+	// such as "https://example.com". Set it in production. Empty means
+	// derived from the request, which suits tests only: the Host header
+	// is the client's to choose, so the link would point wherever the
+	// client said (and a cache in front would keep it), and behind a
+	// proxy that terminates TLS the scheme would come out http.
 	BaseURL string
 	// Logger receives Usage failures; nil means slog.Default().
 	Logger *slog.Logger

@@ -10,8 +10,9 @@
 // peers still ask for first.
 //
 //	h, err := webfinger.NewHandler(webfinger.HandlerOptions{
-//		Hosts:  []string{"example.com"},
-//		Lookup: func(ctx context.Context, r webfinger.Resource) (*webfinger.Account, error) { ... },
+//		Hosts:   []string{"example.com"},
+//		BaseURL: "https://example.com",
+//		Lookup:  func(ctx context.Context, r webfinger.Resource) (*webfinger.Account, error) { ... },
 //	})
 //	h.Register(mux)
 //

@@ -32,11 +32,15 @@ type LookupFunc func(ctx context.Context, r Resource) (*Account, error)
 type HandlerOptions struct {
 	Lookup LookupFunc
 	// Hosts are the hosts (with port, if any) that acct: resources may
-	// name. Empty means the request's Host.
+	// name; the first is the one aliases name. Empty means the request's
+	// Host. NewHandler copies the slice.
 	Hosts []string
 	// BaseURL is the scheme and host of the server, used in host-meta's
-	// template, such as "https://example.com". Empty means derived from
-	// the request.
+	// template, such as "https://example.com". Set it in production.
+	// Empty means derived from the request, which suits tests only: the
+	// Host header is the client's to choose, so the template would point
+	// wherever the client said (and a cache in front would keep it), and
+	// behind a proxy that terminates TLS the scheme would come out http.
 	BaseURL string
 	// Logger receives lookup failures; nil means slog.Default().
 	Logger *slog.Logger
@@ -53,12 +57,14 @@ func NewHandler(o HandlerOptions) (*Handler, error) {
 	if o.Lookup == nil {
 		return nil, errors.New("webfinger: HandlerOptions.Lookup is required")
 	}
+	hosts := make([]string, len(o.Hosts))
 	for i, h := range o.Hosts {
 		if !validHost(h) {
 			return nil, errors.New("webfinger: HandlerOptions.Hosts: " + h + " is not a host")
 		}
-		o.Hosts[i] = strings.ToLower(h)
+		hosts[i] = strings.ToLower(h)
 	}
+	o.Hosts = hosts
 	o.BaseURL = strings.TrimSuffix(o.BaseURL, "/")
 	if o.Logger == nil {
 		o.Logger = slog.Default()

@@ -141,6 +141,16 @@ func TestHandler(t *testing.T) {
 			}
 		})
 	}
+	t.Run("the caller's Hosts are left alone", func(t *testing.T) {
+		hosts := []string{"Example.COM", "Other.Example"}
+		h, err := webfinger.NewHandler(webfinger.HandlerOptions{Lookup: lookup("example.com"), Hosts: hosts})
+		require.NoError(t, err)
+		assert.Equal(t, []string{"Example.COM", "Other.Example"}, hosts)
+		w := httptest.NewRecorder()
+		r := httptest.NewRequest(http.MethodGet, "/.well-known/webfinger?resource=acct:alice@example.com", nil)
+		h.ServeHTTP(w, r)
+		assert.Equal(t, 200, w.Code, "hosts match case-insensitively")
+	})
 	t.Run("request host when no Hosts", func(t *testing.T) {
 		h, err := webfinger.NewHandler(webfinger.HandlerOptions{Lookup: lookup("127.0.0.1:8080")})
 		require.NoError(t, err)
