@@ -159,6 +159,17 @@ func ParseCavage(s string) (*CavageParams, error) {
 // that its loop, which may run over a whole header, keeps its index in a
 // register.
 func scanQuoted(s string) (n int, escaped bool, msg string) {
+	// The common case, a value without escapes, is found with one
+	// IndexByte for each of the quote and the backslash, and a check of
+	// the bytes in between.
+	if q := strings.IndexByte(s, '"'); q >= 0 && strings.IndexByte(s[:q], '\\') < 0 {
+		for j := 0; j < q; j++ {
+			if c := s[j]; c < 0x20 || c == 0x7f {
+				return j, false, "control character"
+			}
+		}
+		return q, false, ""
+	}
 	for j := 0; j < len(s); j++ {
 		switch c := s[j]; {
 		case c == '"':
@@ -203,11 +214,10 @@ func parseHeaderList(val string) ([]string, error) {
 	return out, nil
 }
 
-// cavageSigningString builds the string a draft-cavage signature covers,
-// with target as the (request-target) path: the path and query as
-// received, or the path alone for peers that sign that.
-func cavageSigningString(p *CavageParams, rf *requestFacts, target string) ([]byte, error) {
-	b := make([]byte, 0, 256)
+// cavageSigningString appends to b the string a draft-cavage signature
+// covers, with target as the (request-target) path: the path and query
+// as received, or the path alone for peers that sign that.
+func cavageSigningString(b []byte, p *CavageParams, rf *requestFacts, target string) ([]byte, error) {
 	for i, h := range p.Headers {
 		if i > 0 {
 			b = append(b, '\n')

@@ -31,78 +31,70 @@ func ContentDigest(body []byte) string {
 // can tell whether a signed header was among them. A header that is
 // present but cannot be parsed is malformed.
 func checkDigests(h http.Header, body []byte) (checked [2]int, err error) {
-	var sums struct {
-		s256, s512 []byte
-	}
-	sum := func(alg string) []byte {
-		switch alg {
-		case "sha-256":
-			if sums.s256 == nil {
-				s := sha256.Sum256(body)
-				sums.s256 = s[:]
-			}
-			return sums.s256
-		case "sha-512":
-			if sums.s512 == nil {
-				s := sha512.Sum512(body)
-				sums.s512 = s[:]
-			}
-			return sums.s512
-		}
-		return nil
-	}
+	// The sums are computed at most once each, on first need, and kept
+	// on the stack.
+	var s256 [sha256.Size]byte
+	var s512 [sha512.Size]byte
+	var have256, have512 bool
 	for hi, name := range [...]string{"Digest", "Content-Digest"} {
-		lines := h.Values(name)
-		if len(lines) == 0 {
-			continue
-		}
-		joined := lines[0]
-		if len(lines) > 1 {
-			joined = strings.Join(lines, ",")
-		}
-		for _, part := range splitList(joined) {
-			alg, val, ok := strings.Cut(part, "=")
-			alg = strings.ToLower(strings.TrimSpace(alg))
-			val = strings.TrimSpace(val)
-			if !ok || alg == "" {
-				return checked, &Error{Check: ErrMalformed, Detail: fmt.Sprintf("%s member %q", name, part)}
-			}
-			want := sum(alg)
-			if want == nil {
-				continue
-			}
-			if name == "Content-Digest" {
-				// A structured-field byte sequence, possibly with
-				// parameters, which carry nothing we use.
-				if i := strings.IndexByte(val, ';'); i >= 0 {
-					val = val[:i]
+		lines := h[name]
+		for _, line := range lines {
+			for rest := line; rest != ""; {
+				var part string
+				part, rest, _ = strings.Cut(rest, ",")
+				if part = strings.TrimSpace(part); part == "" {
+					continue
 				}
-				if len(val) < 2 || val[0] != ':' || val[len(val)-1] != ':' {
-					return checked, &Error{Check: ErrMalformed, Detail: fmt.Sprintf("Content-Digest %s value is not a byte sequence", alg)}
+				alg, val, ok := strings.Cut(part, "=")
+				alg = strings.TrimSpace(alg)
+				val = strings.TrimSpace(val)
+				if !ok || alg == "" {
+					return checked, &Error{Check: ErrMalformed, Detail: fmt.Sprintf("%s member %q", name, part)}
 				}
-				val = val[1 : len(val)-1]
+				var want []byte
+				switch {
+				case strings.EqualFold(alg, "sha-256"):
+					if !have256 {
+						s256, have256 = sha256.Sum256(body), true
+					}
+					want = s256[:]
+				case strings.EqualFold(alg, "sha-512"):
+					if !have512 {
+						s512, have512 = sha512.Sum512(body), true
+					}
+					want = s512[:]
+				default:
+					continue
+				}
+				alg = strings.ToLower(alg)
+				if name == "Content-Digest" {
+					// A structured-field byte sequence, possibly with
+					// parameters, which carry nothing we use.
+					if i := strings.IndexByte(val, ';'); i >= 0 {
+						val = val[:i]
+					}
+					if len(val) < 2 || val[0] != ':' || val[len(val)-1] != ':' {
+						return checked, &Error{Check: ErrMalformed, Detail: fmt.Sprintf("Content-Digest %s value is not a byte sequence", alg)}
+					}
+					val = val[1 : len(val)-1]
+				}
+				// Room for a sha-512 value with padding and line breaks,
+				// on the stack; a longer one cannot match any sum.
+				var src [128]byte
+				var buf [96]byte
+				if len(val) > len(src) {
+					return checked, &Error{Check: ErrDigestMismatch, Detail: fmt.Sprintf("%s %s value is too long", name, alg)}
+				}
+				n, err := base64.StdEncoding.Decode(buf[:], src[:copy(src[:], val)])
+				if err != nil {
+					return checked, &Error{Check: ErrMalformed, Detail: fmt.Sprintf("%s %s value is not base64", name, alg), Cause: err}
+				}
+				if subtle.ConstantTimeCompare(buf[:n], want) != 1 {
+					return checked, &Error{Check: ErrDigestMismatch, Detail: fmt.Sprintf("%s %s", name, alg)}
+				}
+				checked[hi]++
 			}
-			got, err := base64.StdEncoding.DecodeString(val)
-			if err != nil {
-				return checked, &Error{Check: ErrMalformed, Detail: fmt.Sprintf("%s %s value is not base64", name, alg), Cause: err}
-			}
-			if subtle.ConstantTimeCompare(got, want) != 1 {
-				return checked, &Error{Check: ErrDigestMismatch, Detail: fmt.Sprintf("%s %s", name, alg)}
-			}
-			checked[hi]++
 		}
 	}
 	return checked, nil
-}
-
-// splitList splits a comma-separated header value, dropping empty members.
-func splitList(s string) []string {
-	parts := strings.Split(s, ",")
-	out := parts[:0]
-	for _, p := range parts {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }

@@ -19,8 +19,8 @@ type requestFacts struct {
 	hdr        http.Header
 }
 
-func factsOf(r *http.Request, trustProxy bool) *requestFacts {
-	rf := &requestFacts{method: r.Method, host: r.Host, hdr: r.Header, scheme: "http"}
+func factsOf(r *http.Request, trustProxy bool) requestFacts {
+	rf := requestFacts{method: r.Method, host: r.Host, hdr: r.Header, scheme: "http"}
 	if r.TLS != nil {
 		rf.scheme = "https"
 	}
@@ -58,36 +58,14 @@ func lastValue(lines []string) string {
 	return strings.TrimSpace(last)
 }
 
-// header returns the value a signature covers for a header: every field
-// line trimmed and joined with ", ". Host comes from the request (Go moves
-// it out of the header map).
-func (rf *requestFacts) header(name string) (string, bool) {
-	if name == "host" {
-		return rf.host, rf.host != ""
-	}
-	vs := rf.hdr.Values(name)
-	if len(vs) == 0 {
-		return "", false
-	}
-	if len(vs) == 1 {
-		return strings.TrimSpace(vs[0]), true
-	}
-	var b strings.Builder
-	for i, v := range vs {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(strings.TrimSpace(v))
-	}
-	return b.String(), true
-}
-
-// appendHeader appends what header returns, without building it apart.
+// appendHeader appends the value a signature covers for a header: every
+// field line trimmed and joined with ", ". Host comes from the request (Go
+// moves it out of the header map).
 func (rf *requestFacts) appendHeader(b []byte, name string) ([]byte, bool) {
 	if name == "host" {
 		return append(b, rf.host...), rf.host != ""
 	}
-	vs := rf.hdr.Values(name)
+	vs := rf.values(name)
 	if len(vs) == 0 {
 		return b, false
 	}
@@ -100,13 +78,42 @@ func (rf *requestFacts) appendHeader(b []byte, name string) ([]byte, bool) {
 	return b, true
 }
 
-// authority is @authority: the host in lower case without a default port.
-func (rf *requestFacts) authority() string {
-	return normalizeAuthority(rf.scheme, rf.host)
+// values returns the field lines of a header named in lower case, as
+// signatures name them. The names signatures usually cover are looked up
+// under their canonical spelling directly, since http.Header.Values would
+// build that spelling anew for every look-up.
+func (rf *requestFacts) values(name string) []string {
+	var key string
+	switch name {
+	case "date":
+		key = "Date"
+	case "digest":
+		key = "Digest"
+	case "content-digest":
+		key = "Content-Digest"
+	case "content-type":
+		key = "Content-Type"
+	case "content-length":
+		key = "Content-Length"
+	case "accept":
+		key = "Accept"
+	default:
+		return rf.hdr.Values(name)
+	}
+	return rf.hdr[key]
+}
+
+// appendAuthority appends @authority: the host in lower case without a
+// default port.
+func appendAuthority(b []byte, scheme, host string) []byte {
+	return append(b, normalizeAuthority(scheme, host)...)
 }
 
 func normalizeAuthority(scheme, host string) string {
 	host = strings.ToLower(host)
+	if strings.IndexByte(host, ':') < 0 {
+		return host // no port (and no error for SplitHostPort to build)
+	}
 	if h, port, err := net.SplitHostPort(host); err == nil {
 		if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
 			if strings.Contains(h, ":") {
@@ -118,7 +125,10 @@ func normalizeAuthority(scheme, host string) string {
 	return host
 }
 
-// targetURI is @target-uri: the absolute URL of the request.
-func (rf *requestFacts) targetURI() string {
-	return rf.scheme + "://" + rf.authority() + rf.requestURI
+// appendTargetURI appends @target-uri: the absolute URL of the request.
+func (rf *requestFacts) appendTargetURI(b []byte) []byte {
+	b = append(b, rf.scheme...)
+	b = append(b, "://"...)
+	b = appendAuthority(b, rf.scheme, rf.host)
+	return append(b, rf.requestURI...)
 }

@@ -138,48 +138,44 @@ func (p *HTTPSigParams) covers(name string) bool {
 	return false
 }
 
-// signatureBase builds the RFC 9421 §2.5 signature base.
-func signatureBase(p *HTTPSigParams, rf *requestFacts) (string, error) {
-	var b strings.Builder
-	b.Grow(512)
+// signatureBase appends to b the RFC 9421 §2.5 signature base.
+func signatureBase(b []byte, p *HTTPSigParams, rf *requestFacts) ([]byte, error) {
 	for _, name := range p.Components {
-		var v string
+		b = append(b, '"')
+		b = append(b, name...)
+		b = append(b, `": `...)
 		switch name {
 		case "@method":
-			v = rf.method
+			b = append(b, rf.method...)
 		case "@target-uri":
-			v = rf.targetURI()
+			b = rf.appendTargetURI(b)
 		case "@authority":
-			v = rf.authority()
+			b = appendAuthority(b, rf.scheme, rf.host)
 		case "@scheme":
-			v = rf.scheme
+			b = append(b, rf.scheme...)
 		case "@request-target":
-			v = rf.requestURI
+			b = append(b, rf.requestURI...)
 		case "@path":
-			v = rf.path
-			if v == "" {
-				v = "/"
+			if rf.path == "" {
+				b = append(b, '/')
 			}
+			b = append(b, rf.path...)
 		case "@query":
-			v = "?" + rf.query
+			b = append(b, '?')
+			b = append(b, rf.query...)
 		default:
 			if strings.HasPrefix(name, "@") {
-				return "", fail(ErrMalformed, fmt.Sprintf("derived component %q is not supported", name))
+				return nil, fail(ErrMalformed, fmt.Sprintf("derived component %q is not supported", name))
 			}
 			var ok bool
-			if v, ok = rf.header(name); !ok {
-				return "", fail(ErrMissingHeader, name)
+			if b, ok = rf.appendHeader(b, name); !ok {
+				return nil, fail(ErrMissingHeader, name)
 			}
 		}
-		b.WriteByte('"')
-		b.WriteString(name)
-		b.WriteString(`": `)
-		b.WriteString(v)
-		b.WriteByte('\n')
+		b = append(b, '\n')
 	}
-	b.WriteString(`"@signature-params": `)
-	serializeInnerList(&b, p.items, p.params)
-	return b.String(), nil
+	b = append(b, `"@signature-params": `...)
+	return appendInnerList(b, p.items, p.params), nil
 }
 
 // Why RFC 9421 is written here rather than taken from a library: the two

@@ -161,7 +161,10 @@ func (p *sfParser) key() (string, error) {
 
 func (p *sfParser) innerList() ([]sfItem, error) {
 	p.i++ // '('
-	var items []sfItem
+	// Items are gathered on the stack and copied out once, at their
+	// size: one allocation per list, none of it spare.
+	var buf [MaxCoveredComponents]sfItem
+	items := buf[:0]
 	for {
 		p.skipSP()
 		if p.eof() {
@@ -169,7 +172,10 @@ func (p *sfParser) innerList() ([]sfItem, error) {
 		}
 		if p.s[p.i] == ')' {
 			p.i++
-			return items, nil
+			if len(items) == 0 {
+				return nil, nil
+			}
+			return append([]sfItem(nil), items...), nil
 		}
 		if len(items) == MaxCoveredComponents {
 			return nil, p.errorf("more than MaxCoveredComponents (%d) items in an inner list", MaxCoveredComponents)
@@ -189,7 +195,12 @@ func (p *sfParser) innerList() ([]sfItem, error) {
 }
 
 func (p *sfParser) parameters() ([]sfParam, error) {
-	var ps []sfParam
+	if p.peek() != ';' {
+		return nil, nil
+	}
+	// As in innerList: gathered on the stack, copied out at their size.
+	var buf [MaxSignatureParams]sfParam
+	ps := buf[:0]
 	for n := 0; p.peek() == ';'; n++ {
 		if n == MaxSignatureParams {
 			return nil, p.errorf("more than MaxSignatureParams (%d) parameters", MaxSignatureParams)
@@ -218,7 +229,7 @@ func (p *sfParser) parameters() ([]sfParam, error) {
 			ps = append(ps, sfParam{key: key, val: val})
 		}
 	}
-	return ps, nil
+	return append([]sfParam(nil), ps...), nil
 }
 
 func (p *sfParser) bareItem() (sfItem, error) {
@@ -335,57 +346,59 @@ func (p *sfParser) byteSeq() (sfItem, error) {
 	return sfItem{kind: sfBytes, bytes: b}, nil
 }
 
-// serializeInnerList writes an inner list with its parameters, as the
+// appendInnerList appends an inner list with its parameters, as the
 // @signature-params line of a signature base needs it (RFC 8941 §4.1.1.1).
-func serializeInnerList(b *strings.Builder, items []sfItem, params []sfParam) {
-	b.WriteByte('(')
+func appendInnerList(b []byte, items []sfItem, params []sfParam) []byte {
+	b = append(b, '(')
 	for i, it := range items {
 		if i > 0 {
-			b.WriteByte(' ')
+			b = append(b, ' ')
 		}
-		serializeBare(b, it)
-		serializeParams(b, it.params)
+		b = appendBare(b, it)
+		b = appendParams(b, it.params)
 	}
-	b.WriteByte(')')
-	serializeParams(b, params)
+	b = append(b, ')')
+	return appendParams(b, params)
 }
 
-func serializeParams(b *strings.Builder, ps []sfParam) {
+func appendParams(b []byte, ps []sfParam) []byte {
 	for _, p := range ps {
-		b.WriteByte(';')
-		b.WriteString(p.key)
+		b = append(b, ';')
+		b = append(b, p.key...)
 		if p.val.kind == sfBool && p.val.bool {
 			continue
 		}
-		b.WriteByte('=')
-		serializeBare(b, p.val)
+		b = append(b, '=')
+		b = appendBare(b, p.val)
 	}
+	return b
 }
 
-func serializeBare(b *strings.Builder, it sfItem) {
+func appendBare(b []byte, it sfItem) []byte {
 	switch it.kind {
 	case sfInteger:
-		b.WriteString(strconv.FormatInt(it.num, 10))
+		b = strconv.AppendInt(b, it.num, 10)
 	case sfString:
-		b.WriteByte('"')
+		b = append(b, '"')
 		for i := 0; i < len(it.str); i++ {
 			if c := it.str[i]; c == '"' || c == '\\' {
-				b.WriteByte('\\')
+				b = append(b, '\\')
 			}
-			b.WriteByte(it.str[i])
+			b = append(b, it.str[i])
 		}
-		b.WriteByte('"')
+		b = append(b, '"')
 	case sfToken:
-		b.WriteString(it.str)
+		b = append(b, it.str...)
 	case sfBytes:
-		b.WriteByte(':')
-		b.WriteString(base64.StdEncoding.EncodeToString(it.bytes))
-		b.WriteByte(':')
+		b = append(b, ':')
+		b = base64.StdEncoding.AppendEncode(b, it.bytes)
+		b = append(b, ':')
 	case sfBool:
 		if it.bool {
-			b.WriteString("?1")
+			b = append(b, "?1"...)
 		} else {
-			b.WriteString("?0")
+			b = append(b, "?0"...)
 		}
 	}
+	return b
 }

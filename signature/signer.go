@@ -59,11 +59,10 @@ type SignerOptions struct {
 // "@target-uri" "@authority", plus "content-digest" (RFC 9530, sha-256)
 // when there is a body, with created, keyid and alg parameters.
 type Signer struct {
-	opts     SignerOptions
-	cavage   httpsig.Algorithm
-	label    string // the cavage algorithm label
-	alg      string // the RFC 9421 alg
-	keyIDSFV string // keyid serialized as an sf-string
+	opts   SignerOptions
+	cavage httpsig.Algorithm
+	label  string // the cavage algorithm label
+	alg    string // the RFC 9421 alg
 }
 
 // NewSigner validates o and builds a Signer.
@@ -99,9 +98,6 @@ func NewSigner(o SignerOptions) (*Signer, error) {
 	if s.opts.Now == nil {
 		s.opts.Now = time.Now
 	}
-	var b strings.Builder
-	serializeBare(&b, sfItem{kind: sfString, str: o.KeyID})
-	s.keyIDSFV = b.String()
 	return s, nil
 }
 
@@ -214,18 +210,15 @@ func (s *Signer) signHTTPSig(r *http.Request, body []byte) error {
 		{key: "alg", val: sfItem{kind: sfString, str: s.alg}},
 	}
 	p := &HTTPSigParams{Components: components, items: items, params: params}
-	base, err := signatureBase(p, rf)
+	base, err := signatureBase(make([]byte, 0, 512), p, rf)
 	if err != nil {
 		return fmt.Errorf("signature: %w", err)
 	}
-	sig, err := s.signBase([]byte(base))
+	sig, err := s.signBase(base)
 	if err != nil {
 		return fmt.Errorf("signature: signing: %w", err)
 	}
-	var in strings.Builder
-	in.WriteString("sig1=")
-	serializeInnerList(&in, items, params)
-	r.Header.Set("Signature-Input", in.String())
+	r.Header.Set("Signature-Input", string(appendInnerList([]byte("sig1="), items, params)))
 	r.Header.Set("Signature", "sig1=:"+base64.StdEncoding.EncodeToString(sig)+":")
 	return nil
 }

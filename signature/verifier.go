@@ -163,7 +163,8 @@ func (v *Verifier) verify(ctx context.Context, r *http.Request, body []byte) (*R
 		return nil, fail(ErrNoBody, fmt.Sprintf("Verify was given a nil body for a request with Content-Length %d; "+
 			"the caller must read r.Body and pass it (nil is for requests without a body)", r.ContentLength))
 	}
-	rf := factsOf(r, v.opts.TrustProxy)
+	facts := factsOf(r, v.opts.TrustProxy)
+	rf := &facts
 	if lines := r.Header.Values("Signature-Input"); len(lines) > 0 {
 		input, err := joinField("Signature-Input", lines)
 		if err != nil {
@@ -212,7 +213,10 @@ func (v *Verifier) verifyCavage(ctx context.Context, r *http.Request, rf *reques
 	if err := v.checkBody(r, body, covers("digest"), covers("content-digest")); err != nil {
 		return nil, err
 	}
-	msg, err := cavageSigningString(p, rf, rf.requestURI)
+	// The signing strings are built in stack buffers: a typical one is
+	// 250 bytes, and one that outgrows its buffer moves to the heap.
+	var buf, pathBuf [1024]byte
+	msg, err := cavageSigningString(buf[:0], p, rf, rf.requestURI)
 	if err != nil {
 		return nil, err
 	}
@@ -232,7 +236,7 @@ func (v *Verifier) verifyCavage(ctx context.Context, r *http.Request, rf *reques
 		}
 		if withQuery {
 			if pathOnly == nil {
-				if pathOnly, err = cavageSigningString(p, rf, rf.path); err != nil {
+				if pathOnly, err = cavageSigningString(pathBuf[:0], p, rf, rf.path); err != nil {
 					return err
 				}
 			}
@@ -282,7 +286,9 @@ func (v *Verifier) verifyHTTPSig(ctx context.Context, r *http.Request, rf *reque
 	if err := v.checkBody(r, body, p.covers("digest"), p.covers("content-digest")); err != nil {
 		return nil, err
 	}
-	base, err := signatureBase(p, rf)
+	// Built in a stack buffer, as in verifyCavage.
+	var buf [1024]byte
+	base, err := signatureBase(buf[:0], p, rf)
 	if err != nil {
 		return nil, err
 	}
@@ -293,7 +299,7 @@ func (v *Verifier) verifyHTTPSig(ctx context.Context, r *http.Request, rf *reque
 			return err
 		}
 		alg = a
-		if !verifyHTTPSig(k.Public, a, []byte(base), p.Signature) {
+		if !verifyHTTPSig(k.Public, a, base, p.Signature) {
 			return fail(ErrBadSignature, "keyid "+p.KeyID)
 		}
 		return nil

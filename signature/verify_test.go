@@ -192,6 +192,8 @@ func TestVerifyBadInput(t *testing.T) {
 			r.Header.Set("Content-Digest", "sha-256=:"+base64.StdEncoding.EncodeToString(make([]byte, 32))+":")
 		}, want: signature.ErrDigestMismatch},
 		{name: "digest with no supported algorithm", mutate: func(r *http.Request) { r.Header.Set("Digest", "MD5=AAAA") }, want: signature.ErrDigestUnsupported},
+		{name: "over-long digest value", mutate: setHeader("Digest", "SHA-256="+strings.Repeat("A", 200)), want: signature.ErrDigestMismatch},
+		{name: "digest value not base64", mutate: setHeader("Digest", "SHA-256=!!!!"), want: signature.ErrMalformed},
 		{name: "unsigned digest cannot stand in for the signed one", mutate: func(r *http.Request) {
 			r.Header.Set("Digest", "MD5=AAAA")
 			r.Header.Set("Content-Digest", signature.ContentDigest(activity))
