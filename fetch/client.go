@@ -319,7 +319,7 @@ func (c *Client) get(ctx context.Context, rawURL, accept string, signer RequestS
 	for hops := 0; ; hops++ {
 		cur := u.String()
 		if hops > 0 && hasBudget && !budget.take() {
-			return nil, &Error{Op: "GET", URL: cur, Err: ErrBudget, Detail: fmt.Sprintf("after %d redirects", hops)}
+			return nil, &Error{Op: "GET", URL: cur, Err: ErrBudget, Detail: fmt.Sprintf("no fetch left for redirect %d", hops)}
 		}
 		seen[cur] = true
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, cur, nil)
