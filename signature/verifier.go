@@ -223,7 +223,7 @@ func (v *Verifier) verifyCavage(ctx context.Context, r *http.Request, rf *reques
 	// The signing string over the path alone, built only when a request
 	// with a query fails over the path and query.
 	var pathOnly []byte
-	withQuery := len(rf.path) < len(rf.requestURI) && covers("(request-target)")
+	withQuery := len(rf.path) < len(rf.requestURI)
 	var alg string
 	key, err := v.withKey(ctx, p.KeyID, func(k *Key) error {
 		a, err := cavageAlgorithm(k.Public, p.Algorithm)
