@@ -69,10 +69,10 @@ type Store struct {
 const maxIRI = 4096
 
 // CheckIRI reports whether iri is acceptable as a key: non-empty, valid
-// UTF-8, free of NUL and control characters, and at most 4096 bytes. It
-// does not parse the IRI: storage compares IRIs byte for byte and leaves
-// their syntax to vocab. Adapters call it so that every store accepts and
-// rejects the same keys; the error wraps ErrInvalid.
+// UTF-8, free of NUL and control characters (C0, DEL and C1), and at most
+// 4096 bytes. It does not parse the IRI: storage compares IRIs byte for
+// byte and leaves their syntax to vocab. Adapters call it so that every
+// store accepts and rejects the same keys; the error wraps ErrInvalid.
 func CheckIRI(what, iri string) error {
 	switch {
 	case iri == "":
@@ -83,7 +83,7 @@ func CheckIRI(what, iri string) error {
 		return fmt.Errorf("storage: %s %q is not valid UTF-8: %w", what, iri, ErrInvalid)
 	}
 	for _, r := range iri {
-		if r < 0x20 || r == 0x7f {
+		if r < 0x20 || r >= 0x7f && r <= 0x9f {
 			return fmt.Errorf("storage: %s %q has a control character: %w", what, iri, ErrInvalid)
 		}
 	}

@@ -22,6 +22,9 @@ func TestCheckIRI(t *testing.T) {
 		{"NUL", "https://example.com/a\x00b", false},
 		{"newline", "https://example.com/a\nb", false},
 		{"DEL", "https://example.com/a\x7fb", false},
+		{"C1 next line", "https://example.com/\u0085next", false},
+		{"C1 CSI", "https://example.com/\u009b[31m", false},
+		{"after C1", "https://example.com/\u00a0nbsp", true},
 		{"too long", "https://example.com/" + strings.Repeat("a", 5000), false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
