@@ -56,8 +56,11 @@
 // Methods report a missing row with an error wrapping [ErrNotFound], a
 // write that contradicts what is stored (another owner, a tombstoned IRI, a
 // lease that another worker now holds) with [ErrConflict], and malformed
-// arguments with [ErrInvalid]. Test them with [errors.Is]. A cancelled
-// context stops a call with an error wrapping the context's error.
+// arguments with [ErrInvalid]. Test them with [errors.Is]. A lookup of a
+// key that no store can hold, one that fails [CheckIRI], finds nothing and
+// reports ErrNotFound, as in every adapter; writing one is ErrInvalid. A
+// cancelled context stops a call with an error wrapping the context's
+// error.
 //
 // # Example
 //

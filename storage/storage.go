@@ -73,6 +73,13 @@ const maxIRI = 4096
 // 4096 bytes. It does not parse the IRI: storage compares IRIs byte for
 // byte and leaves their syntax to vocab. Adapters call it so that every
 // store accepts and rejects the same keys; the error wraps ErrInvalid.
+//
+// A key that fails CheckIRI can never have been stored, so a lookup of one
+// (Get, Contains, Remove and the like) finds nothing: adapters answer it
+// as they answer any key they do not hold, with ErrNotFound (or an empty
+// count or page), without asking their database, which may refuse it:
+// PostgreSQL rejects NUL and invalid UTF-8. Writes reject it with
+// ErrInvalid.
 func CheckIRI(what, iri string) error {
 	switch {
 	case iri == "":

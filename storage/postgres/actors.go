@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/fedi-go/fedi/storage"
+	"github.com/fedi-go/fedi/storage/internal/dbutil"
 )
 
 type actors struct{ db *DB }
@@ -33,6 +34,9 @@ func (s *actors) ByKey(ctx context.Context, keyID string) (storage.RemoteActor, 
 // get reads an actor and its keys in one statement, so that a concurrent
 // Put is seen whole or not at all.
 func (s *actors) get(ctx context.Context, op, key, query string) (storage.RemoteActor, error) {
+	if dbutil.Unstorable(key) {
+		return storage.RemoteActor{}, fmt.Errorf("postgres: %s %q: %w", op, key, storage.ErrNotFound)
+	}
 	var (
 		a             storage.RemoteActor
 		doc           []byte
@@ -127,6 +131,9 @@ func (s *actors) MarkGone(ctx context.Context, iri string, at time.Time) error {
 }
 
 func (s *actors) Delete(ctx context.Context, iri string) error {
+	if dbutil.Unstorable(iri) {
+		return fmt.Errorf("postgres: delete actor %q: %w", iri, storage.ErrNotFound)
+	}
 	// The keys go with the actor: ON DELETE CASCADE.
 	tag, err := s.db.pool.Exec(ctx, `DELETE FROM fedi_actors WHERE iri = $1`, iri)
 	if err != nil {

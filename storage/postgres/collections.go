@@ -38,6 +38,9 @@ func (s *collections) Add(ctx context.Context, coll string, m storage.Member) er
 }
 
 func (s *collections) Remove(ctx context.Context, coll, member string) error {
+	if dbutil.Unstorable(coll) || dbutil.Unstorable(member) {
+		return fmt.Errorf("postgres: remove %q from %q: %w", member, coll, storage.ErrNotFound)
+	}
 	tag, err := s.db.pool.Exec(ctx, `DELETE FROM fedi_members WHERE collection = $1 AND member = $2`, coll, member)
 	if err != nil {
 		return fmt.Errorf("postgres: remove %q from %q: %w", member, coll, ctxErr(ctx, err))
@@ -49,6 +52,9 @@ func (s *collections) Remove(ctx context.Context, coll, member string) error {
 }
 
 func (s *collections) Contains(ctx context.Context, coll, member string) (storage.Member, error) {
+	if dbutil.Unstorable(coll) || dbutil.Unstorable(member) {
+		return storage.Member{}, fmt.Errorf("postgres: %q in %q: %w", member, coll, storage.ErrNotFound)
+	}
 	m := storage.Member{IRI: member}
 	var state int16
 	err := s.db.pool.QueryRow(ctx, `SELECT state, activity, added FROM fedi_members WHERE collection = $1 AND member = $2`, coll, member).
@@ -67,6 +73,9 @@ func (s *collections) Count(ctx context.Context, coll string, state storage.Stat
 	if err := dbutil.CheckState("postgres", "count", state); err != nil {
 		return 0, err
 	}
+	if dbutil.Unstorable(coll) {
+		return 0, nil
+	}
 	var n int
 	err := s.db.pool.QueryRow(ctx, `SELECT count(*) FROM fedi_members WHERE collection = $1 AND state = $2`, coll, int16(state)).Scan(&n)
 	if err != nil {
@@ -82,6 +91,9 @@ func (s *collections) Page(ctx context.Context, coll string, opts storage.PageOp
 	before, err := dbutil.ParseCursor("postgres", opts.Cursor)
 	if err != nil {
 		return storage.Page{}, err
+	}
+	if dbutil.Unstorable(coll) {
+		return storage.Page{}, nil
 	}
 	limit := dbutil.Limit(opts.Limit)
 	rows, err := s.db.pool.Query(ctx, `

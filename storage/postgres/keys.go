@@ -14,6 +14,9 @@ import (
 type keys struct{ db *DB }
 
 func (s *keys) Key(ctx context.Context, keyID string) (storage.Key, error) {
+	if dbutil.Unstorable(keyID) {
+		return storage.Key{}, fmt.Errorf("postgres: key %q: %w", keyID, storage.ErrNotFound)
+	}
 	k := storage.Key{ID: keyID}
 	err := s.db.pool.QueryRow(ctx, `SELECT owner, pem, created FROM fedi_keys WHERE id = $1`, keyID).Scan(&k.Owner, &k.PEM, &k.Created)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -27,6 +30,9 @@ func (s *keys) Key(ctx context.Context, keyID string) (storage.Key, error) {
 }
 
 func (s *keys) Keys(ctx context.Context, owner string) ([]storage.Key, error) {
+	if dbutil.Unstorable(owner) {
+		return []storage.Key{}, nil
+	}
 	rows, err := s.db.pool.Query(ctx, `SELECT id, pem, created FROM fedi_keys WHERE owner = $1 ORDER BY created DESC, id`, owner)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: keys of %q: %w", owner, ctxErr(ctx, err))
@@ -68,6 +74,9 @@ func (s *keys) PutKey(ctx context.Context, k storage.Key) error {
 }
 
 func (s *keys) DeleteKey(ctx context.Context, keyID string) error {
+	if dbutil.Unstorable(keyID) {
+		return fmt.Errorf("postgres: delete key %q: %w", keyID, storage.ErrNotFound)
+	}
 	tag, err := s.db.pool.Exec(ctx, `DELETE FROM fedi_keys WHERE id = $1`, keyID)
 	if err != nil {
 		return fmt.Errorf("postgres: delete key %q: %w", keyID, ctxErr(ctx, err))

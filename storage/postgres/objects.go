@@ -16,6 +16,9 @@ import (
 type objects struct{ db *DB }
 
 func (s *objects) Get(ctx context.Context, iri string) (storage.Object, error) {
+	if dbutil.Unstorable(iri) {
+		return storage.Object{}, fmt.Errorf("postgres: get object %q: %w", iri, storage.ErrNotFound)
+	}
 	var (
 		o       storage.Object
 		data    []byte
@@ -77,6 +80,9 @@ func (s *objects) Tombstone(ctx context.Context, iri string, tombstone json.RawM
 	if err := storage.CheckJSON("tombstone", tombstone); err != nil {
 		return fmt.Errorf("postgres: tombstone object %q: %w", iri, ctxErr(ctx, err))
 	}
+	if dbutil.Unstorable(iri) {
+		return fmt.Errorf("postgres: tombstone object %q: %w", iri, storage.ErrNotFound)
+	}
 	tag, err := s.db.pool.Exec(ctx, `
 		UPDATE fedi_objects SET type = 'Tombstone', data = $2, updated = now(), deleted = coalesce(deleted, now())
 		WHERE iri = $1`, iri, []byte(tombstone))
@@ -90,6 +96,9 @@ func (s *objects) Tombstone(ctx context.Context, iri string, tombstone json.RawM
 }
 
 func (s *objects) Owner(ctx context.Context, iri string) (string, error) {
+	if dbutil.Unstorable(iri) {
+		return "", fmt.Errorf("postgres: object owner %q: %w", iri, storage.ErrNotFound)
+	}
 	var owner string
 	err := s.db.pool.QueryRow(ctx, `SELECT owner FROM fedi_objects WHERE iri = $1`, iri).Scan(&owner)
 	if errors.Is(err, pgx.ErrNoRows) {

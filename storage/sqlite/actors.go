@@ -26,6 +26,9 @@ func (s *actors) ByKey(ctx context.Context, keyID string) (storage.RemoteActor, 
 // get reads an actor and its keys in one read transaction, so that a
 // concurrent Put is seen whole or not at all.
 func (s *actors) get(ctx context.Context, op, key, query string, arg string) (storage.RemoteActor, error) {
+	if dbutil.Unstorable(key) {
+		return storage.RemoteActor{}, fmt.Errorf("sqlite: %s %q: %w", op, key, storage.ErrNotFound)
+	}
 	tx, err := s.db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return storage.RemoteActor{}, wrap(op, err)
@@ -135,6 +138,9 @@ func (s *actors) MarkGone(ctx context.Context, iri string, at time.Time) error {
 }
 
 func (s *actors) Delete(ctx context.Context, iri string) error {
+	if dbutil.Unstorable(iri) {
+		return fmt.Errorf("sqlite: delete actor %q: %w", iri, storage.ErrNotFound)
+	}
 	// The keys go with the actor: ON DELETE CASCADE.
 	res, err := s.db.w.ExecContext(ctx, `DELETE FROM fedi_actors WHERE iri = ?`, iri)
 	if err != nil {

@@ -57,6 +57,9 @@ func (s *collections) Add(ctx context.Context, coll string, m storage.Member) er
 }
 
 func (s *collections) Remove(ctx context.Context, coll, member string) error {
+	if dbutil.Unstorable(coll) || dbutil.Unstorable(member) {
+		return fmt.Errorf("sqlite: remove %q from %q: %w", member, coll, storage.ErrNotFound)
+	}
 	res, err := s.db.w.ExecContext(ctx, `DELETE FROM fedi_members WHERE collection = ? AND member = ?`, coll, member)
 	if err != nil {
 		return fmt.Errorf("sqlite: remove %q from %q: %w", member, coll, hint(err))
@@ -68,6 +71,9 @@ func (s *collections) Remove(ctx context.Context, coll, member string) error {
 }
 
 func (s *collections) Contains(ctx context.Context, coll, member string) (storage.Member, error) {
+	if dbutil.Unstorable(coll) || dbutil.Unstorable(member) {
+		return storage.Member{}, fmt.Errorf("sqlite: %q in %q: %w", member, coll, storage.ErrNotFound)
+	}
 	m := storage.Member{IRI: member}
 	var added int64
 	err := s.db.r.QueryRowContext(ctx, `SELECT state, activity, added FROM fedi_members WHERE collection = ? AND member = ?`, coll, member).
@@ -86,6 +92,9 @@ func (s *collections) Count(ctx context.Context, coll string, state storage.Stat
 	if err := dbutil.CheckState("sqlite", "count", state); err != nil {
 		return 0, err
 	}
+	if dbutil.Unstorable(coll) {
+		return 0, nil
+	}
 	var n int
 	err := s.db.r.QueryRowContext(ctx, `SELECT count(*) FROM fedi_members WHERE collection = ? AND state = ?`, coll, state).Scan(&n)
 	if err != nil {
@@ -101,6 +110,9 @@ func (s *collections) Page(ctx context.Context, coll string, opts storage.PageOp
 	before, err := dbutil.ParseCursor("sqlite", opts.Cursor)
 	if err != nil {
 		return storage.Page{}, err
+	}
+	if dbutil.Unstorable(coll) {
+		return storage.Page{}, nil
 	}
 	limit := dbutil.Limit(opts.Limit)
 	rows, err := s.db.r.QueryContext(ctx, `

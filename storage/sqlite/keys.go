@@ -13,6 +13,9 @@ import (
 type keys struct{ db *DB }
 
 func (s *keys) Key(ctx context.Context, keyID string) (storage.Key, error) {
+	if dbutil.Unstorable(keyID) {
+		return storage.Key{}, fmt.Errorf("sqlite: key %q: %w", keyID, storage.ErrNotFound)
+	}
 	k := storage.Key{ID: keyID}
 	var created int64
 	err := s.db.r.QueryRowContext(ctx, `SELECT owner, pem, created FROM fedi_keys WHERE id = ?`, keyID).Scan(&k.Owner, &k.PEM, &created)
@@ -27,6 +30,9 @@ func (s *keys) Key(ctx context.Context, keyID string) (storage.Key, error) {
 }
 
 func (s *keys) Keys(ctx context.Context, owner string) ([]storage.Key, error) {
+	if dbutil.Unstorable(owner) {
+		return []storage.Key{}, nil
+	}
 	rows, err := s.db.r.QueryContext(ctx, `SELECT id, pem, created FROM fedi_keys WHERE owner = ? ORDER BY created DESC, id`, owner)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: keys of %q: %w", owner, hint(err))
@@ -73,6 +79,9 @@ func (s *keys) PutKey(ctx context.Context, k storage.Key) error {
 }
 
 func (s *keys) DeleteKey(ctx context.Context, keyID string) error {
+	if dbutil.Unstorable(keyID) {
+		return fmt.Errorf("sqlite: delete key %q: %w", keyID, storage.ErrNotFound)
+	}
 	res, err := s.db.w.ExecContext(ctx, `DELETE FROM fedi_keys WHERE id = ?`, keyID)
 	if err != nil {
 		return fmt.Errorf("sqlite: delete key %q: %w", keyID, hint(err))

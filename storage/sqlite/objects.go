@@ -14,6 +14,9 @@ import (
 type objects struct{ db *DB }
 
 func (s *objects) Get(ctx context.Context, iri string) (storage.Object, error) {
+	if dbutil.Unstorable(iri) {
+		return storage.Object{}, fmt.Errorf("sqlite: get object %q: %w", iri, storage.ErrNotFound)
+	}
 	var (
 		o                storage.Object
 		updated, deleted int64
@@ -81,6 +84,9 @@ func (s *objects) Tombstone(ctx context.Context, iri string, tombstone json.RawM
 	if err := storage.CheckJSON("tombstone", tombstone); err != nil {
 		return fmt.Errorf("sqlite: tombstone object %q: %w", iri, hint(err))
 	}
+	if dbutil.Unstorable(iri) {
+		return fmt.Errorf("sqlite: tombstone object %q: %w", iri, storage.ErrNotFound)
+	}
 	now := nowMicro()
 	res, err := s.db.w.ExecContext(ctx, `
 		UPDATE fedi_objects SET type = 'Tombstone', data = ?, updated = ?,
@@ -96,6 +102,9 @@ func (s *objects) Tombstone(ctx context.Context, iri string, tombstone json.RawM
 }
 
 func (s *objects) Owner(ctx context.Context, iri string) (string, error) {
+	if dbutil.Unstorable(iri) {
+		return "", fmt.Errorf("sqlite: object owner %q: %w", iri, storage.ErrNotFound)
+	}
 	var owner string
 	err := s.db.queryRow(ctx, `SELECT owner FROM fedi_objects WHERE iri = ?`, iri).Scan(&owner)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -16,6 +16,7 @@ func TestActors(t *testing.T, newActors func(t *testing.T) storage.Actors) {
 	t.Helper()
 	runAll(t, newActors, []subtest[storage.Actors]{
 		{"Missing", actorsMissing},
+		{"UnstorableKeys", actorsUnstorable},
 		{"PutGet", actorsPutGet},
 		{"ReplaceKeys", actorsReplaceKeys},
 		{"KeyConflict", actorsKeyConflict},
@@ -58,6 +59,17 @@ func actorsMissing(t *testing.T, ctx context.Context, s storage.Actors) {
 	_, err = s.ByKey(ctx, iri(t, "users/nobody#main-key"))
 	mustErr(t, err, storage.ErrNotFound, "ByKey")
 	mustErr(t, s.Delete(ctx, iri(t, "users/nobody")), storage.ErrNotFound, "Delete")
+}
+
+// actorsUnstorable looks up keys no store can hold: they are not found.
+func actorsUnstorable(t *testing.T, ctx context.Context, s storage.Actors) {
+	for _, key := range unstorable(t) {
+		_, err := s.Get(ctx, key)
+		mustErr(t, err, storage.ErrNotFound, fmt.Sprintf("Get(%q)", key))
+		_, err = s.ByKey(ctx, key)
+		mustErr(t, err, storage.ErrNotFound, fmt.Sprintf("ByKey(%q)", key))
+		mustErr(t, s.Delete(ctx, key), storage.ErrNotFound, fmt.Sprintf("Delete(%q)", key))
+	}
 }
 
 func actorsPutGet(t *testing.T, ctx context.Context, s storage.Actors) {

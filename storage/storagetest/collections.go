@@ -17,6 +17,7 @@ func TestCollections(t *testing.T, newCollections func(t *testing.T) storage.Col
 	t.Helper()
 	runAll(t, newCollections, []subtest[storage.Collections]{
 		{"Empty", collectionsEmpty},
+		{"UnstorableKeys", collectionsUnstorable},
 		{"AddContainsRemove", collectionsAddRemove},
 		{"AddAgain", collectionsAddAgain},
 		{"Pending", collectionsPending},
@@ -46,6 +47,31 @@ func collectionsEmpty(t *testing.T, ctx context.Context, s storage.Collections) 
 	_, err := s.Contains(ctx, coll, bob)
 	mustErr(t, err, storage.ErrNotFound, "Contains in an unknown collection")
 	mustErr(t, s.Remove(ctx, coll, bob), storage.ErrNotFound, "Remove from an unknown collection")
+}
+
+// collectionsUnstorable looks up keys no store can hold, as a collection
+// and as a member: they are not found, and such a collection is empty.
+func collectionsUnstorable(t *testing.T, ctx context.Context, s storage.Collections) {
+	coll, bob := iri(t, "followers"), iri(t, "bob")
+	must(t, s.Add(ctx, coll, storage.Member{IRI: bob}), "Add")
+	for _, key := range unstorable(t) {
+		for _, pair := range [][2]string{{coll, key}, {key, bob}} {
+			_, err := s.Contains(ctx, pair[0], pair[1])
+			mustErr(t, err, storage.ErrNotFound, fmt.Sprintf("Contains(%q, %q)", pair[0], pair[1]))
+			mustErr(t, s.Remove(ctx, pair[0], pair[1]), storage.ErrNotFound, fmt.Sprintf("Remove(%q, %q)", pair[0], pair[1]))
+		}
+		n, err := s.Count(ctx, key, storage.Accepted)
+		must(t, err, fmt.Sprintf("Count(%q)", key))
+		if n != 0 {
+			t.Fatalf("Count(%q) = %d", key, n)
+		}
+		p, err := s.Page(ctx, key, storage.PageOptions{})
+		must(t, err, fmt.Sprintf("Page(%q)", key))
+		if len(p.Members) != 0 || p.Next != "" {
+			t.Fatalf("Page(%q) = %+v", key, p)
+		}
+	}
+	countIs(t, ctx, s, coll, storage.Accepted, 1)
 }
 
 func collectionsAddRemove(t *testing.T, ctx context.Context, s storage.Collections) {

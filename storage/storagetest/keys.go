@@ -32,12 +32,14 @@ func TestKeys(t *testing.T, newKeys func(t *testing.T) storage.KeySource) {
 	}
 	runAll(t, newKeys, []subtest[storage.KeySource]{
 		{"Missing", keysMissing},
+		{"UnstorableKeys", keysUnstorable},
 	})
 	runAll(t, store, []subtest[storage.KeyStore]{
 		{"PutGet", keysPutGet},
 		{"Order", keysOrder},
 		{"Conflict", keysConflict},
 		{"Delete", keysDelete},
+		{"DeleteUnstorable", keysDeleteUnstorable},
 		{"Invalid", keysInvalid},
 		{"Cancelled", keysCancelled},
 	})
@@ -50,6 +52,26 @@ func keysMissing(t *testing.T, ctx context.Context, s storage.KeySource) {
 	must(t, err, "Keys of an actor without keys")
 	if len(ks) != 0 {
 		t.Fatalf("Keys of an actor without keys = %v", ks)
+	}
+}
+
+// keysUnstorable looks up keys no store can hold: they are not found, and
+// such an owner has no keys.
+func keysUnstorable(t *testing.T, ctx context.Context, s storage.KeySource) {
+	for _, key := range unstorable(t) {
+		_, err := s.Key(ctx, key)
+		mustErr(t, err, storage.ErrNotFound, fmt.Sprintf("Key(%q)", key))
+		ks, err := s.Keys(ctx, key)
+		must(t, err, fmt.Sprintf("Keys(%q)", key))
+		if len(ks) != 0 {
+			t.Fatalf("Keys(%q) = %v", key, ks)
+		}
+	}
+}
+
+func keysDeleteUnstorable(t *testing.T, ctx context.Context, s storage.KeyStore) {
+	for _, key := range unstorable(t) {
+		mustErr(t, s.DeleteKey(ctx, key), storage.ErrNotFound, fmt.Sprintf("DeleteKey(%q)", key))
 	}
 }
 

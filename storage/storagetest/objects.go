@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ func TestObjects(t *testing.T, newObjects func(t *testing.T) storage.Objects) {
 	t.Helper()
 	runAll(t, newObjects, []subtest[storage.Objects]{
 		{"Missing", objectsMissing},
+		{"UnstorableKeys", objectsUnstorable},
 		{"PutGet", objectsPutGet},
 		{"Replace", objectsReplace},
 		{"OwnerConflict", objectsOwnerConflict},
@@ -38,6 +40,19 @@ func objectsMissing(t *testing.T, ctx context.Context, s storage.Objects) {
 	mustErr(t, err, storage.ErrNotFound, "Owner of a missing object")
 	err = s.Tombstone(ctx, id, doc("Tombstone", id))
 	mustErr(t, err, storage.ErrNotFound, "Tombstone of a missing object")
+}
+
+// objectsUnstorable looks up keys no store can hold: they are not found,
+// however the database would take their bytes.
+func objectsUnstorable(t *testing.T, ctx context.Context, s storage.Objects) {
+	for _, id := range unstorable(t) {
+		_, err := s.Get(ctx, id)
+		mustErr(t, err, storage.ErrNotFound, fmt.Sprintf("Get(%q)", id))
+		_, err = s.Owner(ctx, id)
+		mustErr(t, err, storage.ErrNotFound, fmt.Sprintf("Owner(%q)", id))
+		err = s.Tombstone(ctx, id, doc("Tombstone", iri(t, "x")))
+		mustErr(t, err, storage.ErrNotFound, fmt.Sprintf("Tombstone(%q)", id))
+	}
 }
 
 func objectsPutGet(t *testing.T, ctx context.Context, s storage.Objects) {

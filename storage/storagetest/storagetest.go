@@ -149,6 +149,21 @@ func cancelled() context.Context {
 	return ctx
 }
 
+// unstorable returns keys that fail storage.CheckIRI, which no store can
+// hold: a lookup of one finds nothing, whatever the database underneath
+// makes of its bytes.
+func unstorable(t *testing.T) []string {
+	base := iri(t, "x")
+	return []string{
+		"",
+		base + "\x00nul",
+		base + "\xffinvalid-utf-8",
+		base + "\nnewline",
+		base + "\u0085c1-control",
+		base + strings.Repeat("long", 1300),
+	}
+}
+
 // unicodeIRIs are keys that must round-trip byte for byte and stay
 // distinct: composed and decomposed forms, percent-encoding, scripts that
 // run right to left, characters outside the BMP, and case.

@@ -130,6 +130,12 @@ func ToMicro(t time.Time) int64 {
 	return t.UnixMicro()
 }
 
+// Unstorable reports whether key fails storage.CheckIRI: no store holds
+// such a key, so a lookup of it finds nothing, and the database need not
+// be asked (PostgreSQL would refuse a NUL or invalid UTF-8 with an error
+// of its own).
+func Unstorable(key string) bool { return storage.CheckIRI("key", key) != nil }
+
 // CheckLease validates the arguments of Queue.Lease.
 func CheckLease(pkg string, n int, visibility time.Duration) error {
 	if n < 0 {
