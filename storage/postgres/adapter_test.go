@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -54,6 +55,64 @@ func TestMigrateConcurrently(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// TestMigrateSchemaSpelledTwoWays opens one fresh schema from several
+// pools at once, half naming it in Options.Schema and half in the DSN's
+// search_path: all of them wait for the same lock, so none finds a table
+// half created by another.
+func TestMigrateSchemaSpelledTwoWays(t *testing.T) {
+	dsn := testDSN(t)
+	ctx := context.Background()
+	conn := connect(t, dsn)
+	for round := range 3 {
+		schema := freshSchema(t, dsn)
+		if _, err := conn.Exec(ctx, `CREATE SCHEMA `+pgx.Identifier{schema}.Sanitize()); err != nil {
+			t.Fatal(err)
+		}
+		const n = 8
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		for i := range n {
+			wg.Go(func() {
+				var (
+					db  *postgres.DB
+					err error
+				)
+				if i%2 == 0 {
+					db, err = postgres.Open(ctx, dsn, postgres.Options{Schema: schema, Logger: slog.New(slog.DiscardHandler)})
+				} else {
+					db, err = postgres.Open(ctx, withSearchPath(t, dsn, schema), postgres.Options{Logger: slog.New(slog.DiscardHandler)})
+				}
+				if err == nil {
+					db.Close()
+				}
+				errs[i] = err
+			})
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("round %d, Open %d: %v", round, i, err)
+			}
+		}
+	}
+}
+
+// withSearchPath returns dsn with search_path set to schema.
+func withSearchPath(t *testing.T, dsn, schema string) string {
+	t.Helper()
+	if !strings.Contains(dsn, "://") {
+		return dsn + " search_path=" + schema // key=value
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // TestNewerSchema refuses to run against a schema migrated by a newer

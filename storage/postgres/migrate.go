@@ -4,7 +4,6 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"hash/fnv"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -15,13 +14,13 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// lockKey is the advisory lock that serialises migrations of one schema,
-// derived from its name so that schemas migrate independently.
-func lockKey(schema string) int64 {
-	h := fnv.New64a()
-	h.Write([]byte("fedi/storage/postgres migrate " + schema))
-	return int64(h.Sum64())
-}
+// lockKey is the advisory lock that serialises fedi's migrations: one key
+// for every schema of the database. A key derived from the schema's name
+// would let two processes that name one schema in two ways (Options.Schema
+// here, search_path in the DSN there) migrate it at once; migrations are
+// rare enough that schemas may wait for each other. It is the first 8
+// bytes of the SHA-256 of "fedi/storage/postgres migrate".
+const lockKey int64 = 0x2e98_062e_b1fc_6064
 
 // migrate brings the schema up to date in one transaction that first
 // takes a transaction-scoped advisory lock: processes that start together
@@ -33,7 +32,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) (applied in
 		return 0, err
 	}
 	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lockKey(schema)); err != nil {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lockKey); err != nil {
 			return err
 		}
 		if schema != "" {
