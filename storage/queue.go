@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -34,7 +35,8 @@ type Delivery struct {
 	// Enqueued is when the delivery was enqueued. The store sets it.
 	Enqueued time.Time
 	// Receipt identifies the lease a worker holds on the delivery, for
-	// Ack, Retry and GiveUp. Lease sets it; it is empty otherwise.
+	// Ack, Retry and GiveUp. Lease sets it; it is empty otherwise. It is
+	// opaque: its form is the store's own.
 	Receipt string
 	// LeaseExpires is when the lease ends and the delivery becomes
 	// available to other workers. Lease sets it.
@@ -91,9 +93,11 @@ type Queue interface {
 	// instead of one per delivery. A receipt whose lease expired and was
 	// taken over by another worker fails with ErrConflict, one whose
 	// delivery is gone with ErrNotFound; the other receipts are acked
-	// regardless, and the error joins one error per failed receipt, each
-	// naming it. A malformed receipt fails the call with ErrInvalid
-	// before anything is acked.
+	// regardless, and the error joins one *ReceiptError per failed
+	// receipt. A
+	// receipt the store can tell it never issued may instead fail the
+	// call with ErrInvalid, again as a *ReceiptError, before anything is
+	// acked.
 	Ack(ctx context.Context, receipts ...string) error
 
 	// Retry ends the lease, records a failed attempt and lastErr, and
@@ -111,6 +115,25 @@ type Queue interface {
 	// it for monitoring, not per delivery.
 	Stats(ctx context.Context) (QueueStats, error)
 }
+
+// ReceiptError reports what became of one receipt given to a Queue: its
+// lease was taken over or ended (ErrConflict), its delivery is gone
+// (ErrNotFound), or the store cannot read it (ErrInvalid). Ack joins one
+// per failed receipt, so that a worker that acked a batch learns which
+// receipts failed, and why, with errors.As and errors.Is rather than by
+// reading messages; Retry and GiveUp return one too.
+type ReceiptError struct {
+	// Receipt is the receipt as the caller gave it.
+	Receipt string
+	// Err is what happened to it, wrapping one of the sentinels.
+	Err error
+}
+
+// Error implements error.
+func (e *ReceiptError) Error() string { return fmt.Sprintf("receipt %q: %v", e.Receipt, e.Err) }
+
+// Unwrap returns the cause.
+func (e *ReceiptError) Unwrap() error { return e.Err }
 
 // DeadLetters is implemented by a Queue that lets an operator inspect the
 // deliveries it gave up on. Callers discover it by type assertion.

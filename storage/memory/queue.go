@@ -125,10 +125,10 @@ func (q *queue) leased(op, receipt string) (*item, error) {
 	}
 	it := q.items[id]
 	if it == nil || !it.d.GaveUp.IsZero() {
-		return nil, fmt.Errorf("memory: %s %s: %w", op, receipt, storage.ErrNotFound)
+		return nil, dbutil.LeaseGone("memory", op, receipt)
 	}
 	if it.leases != lease || !it.held {
-		return nil, fmt.Errorf("memory: %s %s: lease lost: %w", op, receipt, storage.ErrConflict)
+		return nil, dbutil.LeaseLost("memory", op, receipt)
 	}
 	return it, nil
 }

@@ -148,11 +148,11 @@ func (q *queue) lost(ctx context.Context, op, receipt string, id int64) error {
 	err := q.db.pool.QueryRow(ctx, `SELECT gave_up FROM fedi_deliveries WHERE id = $1`, id).Scan(&gaveUp)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows), err == nil && gaveUp.Valid:
-		return fmt.Errorf("postgres: %s %s: %w", op, receipt, storage.ErrNotFound)
+		return dbutil.LeaseGone("postgres", op, receipt)
 	case err != nil:
 		return fmt.Errorf("postgres: %s %s: %w", op, receipt, ctxErr(ctx, err))
 	}
-	return fmt.Errorf("postgres: %s %s: lease lost: %w", op, receipt, storage.ErrConflict)
+	return dbutil.LeaseLost("postgres", op, receipt)
 }
 
 // held matches the delivery and lease of a receipt whose lease is still in

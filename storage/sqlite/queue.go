@@ -148,11 +148,11 @@ func (q *queue) settle(ctx context.Context, tx *sql.Tx, op, receipt, stmt string
 	err = tx.QueryRowContext(ctx, `SELECT gave_up FROM fedi_deliveries WHERE id = ?`, id).Scan(&gaveUp)
 	switch {
 	case errors.Is(err, sql.ErrNoRows), err == nil && gaveUp != 0:
-		return &leaseError{fmt.Errorf("sqlite: %s %s: %w", op, receipt, storage.ErrNotFound)}
+		return &leaseError{dbutil.LeaseGone("sqlite", op, receipt)}
 	case err != nil:
 		return err
 	}
-	return &leaseError{fmt.Errorf("sqlite: %s %s: lease lost: %w", op, receipt, storage.ErrConflict)}
+	return &leaseError{dbutil.LeaseLost("sqlite", op, receipt)}
 }
 
 // leaseError is a receipt that no longer names a lease in force: an

@@ -18,7 +18,8 @@ func Receipt(id, lease int64) string {
 	return strconv.FormatInt(id, 10) + "." + strconv.FormatInt(lease, 10)
 }
 
-// ParseReceipt decodes a receipt made by Receipt.
+// ParseReceipt decodes a receipt made by Receipt. It reports one that is
+// not as a *storage.ReceiptError wrapping storage.ErrInvalid.
 func ParseReceipt(pkg, receipt string) (id, lease int64, err error) {
 	a, b, ok := strings.Cut(receipt, ".")
 	if ok {
@@ -28,9 +29,22 @@ func ParseReceipt(pkg, receipt string) (id, lease int64, err error) {
 		}
 	}
 	if !ok || err != nil || id <= 0 || lease <= 0 {
-		return 0, 0, fmt.Errorf("%s: malformed receipt %q: %w", pkg, receipt, storage.ErrInvalid)
+		return 0, 0, fmt.Errorf("%s: %w", pkg, &storage.ReceiptError{Receipt: receipt, Err: fmt.Errorf("malformed: %w", storage.ErrInvalid)})
 	}
 	return id, lease, nil
+}
+
+// LeaseGone reports, as adapter pkg, that operation op found the delivery
+// of receipt gone: acked, given up on or discarded.
+func LeaseGone(pkg, op, receipt string) error {
+	return fmt.Errorf("%s: %s: %w", pkg, op, &storage.ReceiptError{Receipt: receipt, Err: storage.ErrNotFound})
+}
+
+// LeaseLost reports, as adapter pkg, that operation op found the lease of
+// receipt no longer in force: ended by Retry, or expired and taken over by
+// another worker.
+func LeaseLost(pkg, op, receipt string) error {
+	return fmt.Errorf("%s: %s: %w", pkg, op, &storage.ReceiptError{Receipt: receipt, Err: fmt.Errorf("lease lost: %w", storage.ErrConflict)})
 }
 
 // ID formats a delivery id.
