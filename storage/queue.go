@@ -92,9 +92,9 @@ type Queue interface {
 	// trip: a worker that acks a batch at once pays for one commit
 	// instead of one per delivery. A receipt whose lease expired and was
 	// taken over by another worker fails with ErrConflict, one whose
-	// delivery is gone with ErrNotFound; the other receipts are acked
-	// regardless, and the error joins one *ReceiptError per failed
-	// receipt. A
+	// delivery is gone with ErrNotFound (as is a receipt repeated in the
+	// call, after the first); the other receipts are acked regardless,
+	// and the error joins one *ReceiptError per failed receipt. A
 	// receipt the store can tell it never issued may instead fail the
 	// call with ErrInvalid, again as a *ReceiptError, before anything is
 	// acked.

@@ -180,27 +180,42 @@ func (q *queue) Ack(ctx context.Context, receipts ...string) error {
 	rows, err := q.db.pool.Query(ctx, `
 		DELETE FROM fedi_deliveries d USING unnest($1::bigint[], $2::bigint[]) AS r(id, leases)
 		WHERE d.id = r.id AND d.leases = r.leases AND d.lease_until IS NOT NULL AND d.gave_up IS NULL
-		RETURNING d.id`, ids, leases)
+		RETURNING d.id, d.leases`, ids, leases)
 	if err != nil {
 		return wrap(ctx, "ack", err)
 	}
-	acked := make(map[int64]bool, len(ids))
+	acked := make(map[int64]int64, len(ids)) // delivery → the lease that acked it
 	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
+		var id, lease int64
+		if err := rows.Scan(&id, &lease); err != nil {
 			rows.Close()
 			return wrap(ctx, "ack", err)
 		}
-		acked[id] = true
+		acked[id] = lease
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return wrap(ctx, "ack", err)
 	}
-	var lost []error
+	// Report the receipts as the other adapters do, which ack them one
+	// after another: the receipt that acked a delivery succeeds once; the
+	// same receipt again, or an older lease's listed after it, finds the
+	// delivery gone; an older lease's listed before it finds it taken over.
+	var (
+		lost []error
+		done = make(map[int64]bool, len(acked))
+	)
 	for i, id := range ids {
-		if !acked[id] {
+		lease, ok := acked[id]
+		switch {
+		case !ok:
 			lost = append(lost, q.lost(ctx, "ack", receipts[i], id))
+		case done[id]:
+			lost = append(lost, dbutil.LeaseGone("postgres", "ack", receipts[i]))
+		case leases[i] == lease:
+			done[id] = true
+		default:
+			lost = append(lost, dbutil.LeaseLost("postgres", "ack", receipts[i]))
 		}
 	}
 	return errors.Join(lost...)

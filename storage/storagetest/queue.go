@@ -25,6 +25,7 @@ func TestQueue(t *testing.T, newQueue func(t *testing.T) storage.Queue) {
 		{"NotBefore", queueNotBefore},
 		{"Ack", queueAck},
 		{"AckBatch", queueAckBatch},
+		{"AckRepeated", queueAckRepeated},
 		{"LeaseExpiry", queueLeaseExpiry},
 		{"AckAfterExpiry", queueAckAfterExpiry},
 		{"Retry", queueRetry},
@@ -207,6 +208,20 @@ func queueAckBatch(t *testing.T, ctx context.Context, q storage.Queue) {
 	}
 	statsAre(t, ctx, q, storage.QueueStats{Leased: 1})
 	must(t, q.Ack(ctx, fresh.Receipt), "Ack")
+	statsAre(t, ctx, q, storage.QueueStats{})
+}
+
+// queueAckRepeated gives one receipt twice in one Ack: the first acks the
+// delivery, the second finds it gone.
+func queueAckRepeated(t *testing.T, ctx context.Context, q storage.Queue) {
+	inbox := iri(t, "inbox")
+	must(t, q.Enqueue(ctx, delivery(t, inbox, 1, ""), delivery(t, inbox, 2, "")), "Enqueue")
+	ds := lease(t, ctx, q, 2, time.Minute)
+	err := q.Ack(ctx, ds[0].Receipt, ds[0].Receipt, ds[1].Receipt)
+	receiptFailed(t, err, ds[0].Receipt, "Ack of a receipt given twice", storage.ErrNotFound)
+	if res := receiptErrors(err); len(res) != 1 || errors.Is(err, storage.ErrConflict) {
+		t.Fatalf("Ack of a receipt given twice: %v, want only the second to fail", err)
+	}
 	statsAre(t, ctx, q, storage.QueueStats{})
 }
 
