@@ -84,6 +84,10 @@
 //	batch, err := st.Queue.Lease(ctx, 16, time.Minute)
 //	var delivered []string
 //	for _, d := range batch {
+//		if d.Leases > maxLeases { // it crashed or hung the workers before
+//			st.Queue.GiveUp(ctx, d.Receipt, "leased too often")
+//			continue
+//		}
 //		if err := post(ctx, d); err != nil {
 //			st.Queue.Retry(ctx, d.Receipt, time.Now().Add(backoff(d.Attempts)), err.Error())
 //			continue

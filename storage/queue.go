@@ -30,6 +30,15 @@ type Delivery struct {
 	OrderingKey string
 	// Attempts counts the failed attempts recorded by Retry and GiveUp.
 	Attempts int
+	// Leases counts the times the delivery has been leased, this lease
+	// included. Lease sets it, and Dead reports it. A lease that ends
+	// without Ack, Retry or GiveUp, because its worker crashed or stalled
+	// past the visibility timeout, counts too, and records no attempt:
+	// Leases beyond Attempts+1 are leases lost that way. A delivery that
+	// crashes or hangs every worker that takes it shows only here, so a
+	// worker gives up on one leased more than a bound number of times, as
+	// it does past a bound of Attempts, rather than lease it forever.
+	Leases int
 	// LastError is the error the last failed attempt recorded.
 	LastError string
 	// Enqueued is when the delivery was enqueued. The store sets it.
@@ -70,17 +79,18 @@ type QueueStats struct {
 //
 // A worker leases a batch for a visibility timeout, attempts each
 // delivery, and then acks it (alone or with others of the batch),
-// schedules a retry, or gives up on it. A
-// lease that expires, because its worker crashed or stalled, makes the
-// delivery available again, so every delivery is attempted at least once
-// until acked or given up on. A worker whose lease expired and was taken
+// schedules a retry, or gives up on it. A lease that expires, because its
+// worker crashed or stalled, makes the delivery available again, so every
+// delivery is attempted at least once until acked or given up on; its
+// Leases count tells the next worker, which gives up on a delivery that
+// has been leased too often. A worker whose lease expired and was taken
 // over learns it from ErrConflict when it acks; the receiving inbox
 // deduplicates by activity id, which makes the rare second POST
 // harmless.
 type Queue interface {
 	// Enqueue adds the deliveries, all of them or none. ID, Enqueued,
-	// Receipt, LeaseExpires and GaveUp are ignored, as are Attempts and
-	// LastError; a zero NotBefore means now.
+	// Receipt, LeaseExpires and GaveUp are ignored, as are Attempts,
+	// Leases and LastError; a zero NotBefore means now.
 	Enqueue(ctx context.Context, ds ...Delivery) error
 
 	// Lease leases up to n deliveries that are due, oldest due first, for

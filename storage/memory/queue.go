@@ -110,6 +110,7 @@ func (q *queue) Lease(ctx context.Context, n int, visibility time.Duration) ([]s
 		d.Body = clone(d.Body)
 		d.ID = dbutil.ID(it.id)
 		d.Receipt = dbutil.Receipt(it.id, it.leases)
+		d.Leases = int(it.leases)
 		d.LeaseExpires = until
 		out = append(out, d)
 	}
@@ -294,6 +295,7 @@ func (q *queue) Dead(ctx context.Context, cursor string, limit int) ([]storage.D
 		out[i] = it.d
 		out[i].Body = clone(it.d.Body)
 		out[i].ID = dbutil.ID(it.id)
+		out[i].Leases = int(it.leases)
 	}
 	q.mu.Unlock()
 	return out, next, nil

@@ -264,7 +264,7 @@ func (q *queue) Dead(ctx context.Context, cursor string, limit int) ([]storage.D
 	}
 	limit = dbutil.Limit(limit)
 	rows, err := q.db.pool.Query(ctx, `
-		SELECT id, activity, inbox, body, ordering_key, not_before, attempts, last_error, enqueued, gave_up
+		SELECT id, activity, inbox, body, ordering_key, not_before, attempts, leases, last_error, enqueued, gave_up
 		FROM fedi_deliveries
 		WHERE gave_up IS NOT NULL AND (gave_up, id) < ($1, $2)
 		ORDER BY gave_up DESC, id DESC LIMIT $3`, at, id, limit+1)
@@ -290,7 +290,7 @@ func (q *queue) Dead(ctx context.Context, cursor string, limit int) ([]storage.D
 			n    int64
 			body []byte
 		)
-		if err := rows.Scan(&n, &d.Activity, &d.Inbox, &body, &d.OrderingKey, &d.NotBefore, &d.Attempts, &d.LastError, &d.Enqueued, &d.GaveUp); err != nil {
+		if err := rows.Scan(&n, &d.Activity, &d.Inbox, &body, &d.OrderingKey, &d.NotBefore, &d.Attempts, &d.Leases, &d.LastError, &d.Enqueued, &d.GaveUp); err != nil {
 			return nil, "", wrap(ctx, "dead letters", err)
 		}
 		d.ID = dbutil.ID(n)

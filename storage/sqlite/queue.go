@@ -270,7 +270,7 @@ func (q *queue) Dead(ctx context.Context, cursor string, limit int) ([]storage.D
 	}
 	limit = dbutil.Limit(limit)
 	rows, err := q.db.r.QueryContext(ctx, `
-		SELECT id, activity, inbox, body, ordering_key, not_before, attempts, last_error, enqueued, gave_up
+		SELECT id, activity, inbox, body, ordering_key, not_before, attempts, leases, last_error, enqueued, gave_up
 		FROM fedi_deliveries
 		WHERE gave_up <> 0 AND (gave_up, id) < (?, ?)
 		ORDER BY gave_up DESC, id DESC LIMIT ?`, at.UnixMicro(), id, limit+1)
@@ -294,7 +294,7 @@ func (q *queue) Dead(ctx context.Context, cursor string, limit int) ([]storage.D
 			notBefore, enqueued, gaveUp int64
 			n                           int64
 		)
-		if err := rows.Scan(&n, &d.Activity, &d.Inbox, &body, &d.OrderingKey, &notBefore, &d.Attempts, &d.LastError, &enqueued, &gaveUp); err != nil {
+		if err := rows.Scan(&n, &d.Activity, &d.Inbox, &body, &d.OrderingKey, &notBefore, &d.Attempts, &d.Leases, &d.LastError, &enqueued, &gaveUp); err != nil {
 			return nil, "", wrap("dead letters", err)
 		}
 		d.ID = dbutil.ID(n)

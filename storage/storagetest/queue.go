@@ -28,6 +28,7 @@ func TestQueue(t *testing.T, newQueue func(t *testing.T) storage.Queue) {
 		{"AckRepeated", queueAckRepeated},
 		{"LeaseExpiry", queueLeaseExpiry},
 		{"AckAfterExpiry", queueAckAfterExpiry},
+		{"LeaseCount", queueLeaseCount},
 		{"Retry", queueRetry},
 		{"LastError", queueLastError},
 		{"GiveUp", queueGiveUp},
@@ -290,6 +291,35 @@ func queueAckAfterExpiry(t *testing.T, ctx context.Context, q storage.Queue) {
 	time.Sleep(200 * time.Millisecond)
 	must(t, q.Ack(ctx, ds[0].Receipt), "Ack of an expired lease nobody took over")
 	leaseIs(t, ctx, q, 10, time.Minute)
+}
+
+// queueLeaseCount is a delivery that crashes every worker that takes it:
+// each lease counts, with no attempt recorded, so that a worker can give
+// up on it.
+func queueLeaseCount(t *testing.T, ctx context.Context, q storage.Queue) {
+	d := delivery(t, iri(t, "inbox"), 1, "")
+	must(t, q.Enqueue(ctx, d), "Enqueue")
+	for i := 1; i <= 3; i++ {
+		l := leaseIs(t, ctx, q, 10, 50*time.Millisecond, d.Activity)[0]
+		if l.Leases != i || l.Attempts != 0 {
+			t.Fatalf("lease %d: Leases %d, Attempts %d; want %d, 0", i, l.Leases, l.Attempts, i)
+		}
+		time.Sleep(100 * time.Millisecond) // the worker died
+	}
+	l := leaseIs(t, ctx, q, 10, time.Minute, d.Activity)[0]
+	must(t, q.Retry(ctx, l.Receipt, time.Now().Add(-time.Second), "HTTP 503"), "Retry")
+	l = leaseIs(t, ctx, q, 10, time.Minute, d.Activity)[0]
+	if l.Leases != 5 || l.Attempts != 1 {
+		t.Fatalf("after 3 lost leases, one Retry and a lease: Leases %d, Attempts %d; want 5, 1", l.Leases, l.Attempts)
+	}
+	must(t, q.GiveUp(ctx, l.Receipt, "leased too often"), "GiveUp")
+	if dl, ok := q.(storage.DeadLetters); ok {
+		dead, _, err := dl.Dead(ctx, "", 10)
+		must(t, err, "Dead")
+		if len(dead) != 1 || dead[0].Leases != 5 || dead[0].Attempts != 2 {
+			t.Fatalf("dead letters %+v, want the delivery with Leases 5 and Attempts 2", dead)
+		}
+	}
 }
 
 func queueRetry(t *testing.T, ctx context.Context, q storage.Queue) {

@@ -227,6 +227,7 @@ func FinishLease(rows []Leased) (ok, corrupt []storage.Delivery, causes []error)
 		d := r.Delivery
 		d.ID = ID(r.Row)
 		d.Receipt = Receipt(r.Row, r.Leases)
+		d.Leases = int(r.Leases)
 		d.NotBefore, d.Enqueued, d.LeaseExpires = Micro(d.NotBefore), Micro(d.Enqueued), Micro(d.LeaseExpires)
 		if err := storage.CheckStored("delivery", d.Activity, d.Body); err != nil {
 			corrupt, causes = append(corrupt, d), append(causes, err)
