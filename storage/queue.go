@@ -26,7 +26,9 @@ type Delivery struct {
 	// share it: one is leased only after every delivery enqueued before it
 	// with the same Inbox and OrderingKey has been acked or given up on.
 	// The outbox uses the object's id, so that a Delete or Update of an
-	// object never reaches an inbox before its Create.
+	// object never reaches an inbox before its Create. A delivery given
+	// up on lets the next go; once that one has been leased, the dead
+	// letter can no longer be requeued (see DeadLetters.Requeue).
 	OrderingKey string
 	// Attempts counts the failed attempts recorded by Retry and GiveUp.
 	Attempts int
@@ -154,8 +156,13 @@ type DeadLetters interface {
 	Dead(ctx context.Context, cursor string, limit int) ([]Delivery, string, error)
 
 	// Requeue makes the dead letter id live again, due at the given time,
-	// keeping its attempts and last error. It fails with ErrNotFound when
-	// id is not a dead letter.
+	// keeping its attempts and last error, and back in its place in its
+	// ordering chain. It fails with ErrNotFound when id is not a dead
+	// letter, and with ErrConflict when the dead letter has an
+	// OrderingKey and a later delivery with the same Inbox and
+	// OrderingKey has been leased since it was given up on: that one may
+	// have been delivered, and requeueing would deliver out of order, a
+	// Create after its Delete. A deliberate resend is a new Enqueue.
 	Requeue(ctx context.Context, id string, at time.Time) error
 
 	// Discard deletes the dead letter id, or fails with ErrNotFound.

@@ -24,6 +24,7 @@ type queue struct {
 	lastID int64
 	items  map[int64]*item
 	chains map[chainKey][]*item // live ordered deliveries, by id
+	dead   map[chainKey][]*item // ordered dead letters not yet overtaken
 	due    dueHeap
 }
 
@@ -36,10 +37,13 @@ type item struct {
 	leases  int64     // leases so far; the current lease's fencing token
 	held    bool      // a lease is in force (it may have expired)
 	index   int       // position in due, or -1
+	// overtaken marks a dead letter after which a later delivery of its
+	// chain was leased: requeueing it would deliver it out of order.
+	overtaken bool
 }
 
 func newQueue() *queue {
-	return &queue{items: make(map[int64]*item), chains: make(map[chainKey][]*item)}
+	return &queue{items: make(map[int64]*item), chains: make(map[chainKey][]*item), dead: make(map[chainKey][]*item)}
 }
 
 func (it *item) chain() chainKey { return chainKey{it.d.Inbox, it.d.OrderingKey} }
@@ -106,6 +110,7 @@ func (q *queue) Lease(ctx context.Context, n int, visibility time.Duration) ([]s
 		it.leases++
 		it.held = true
 		heap.Fix(&q.due, 0)
+		q.overtake(it)
 		d := it.d
 		d.Body = clone(d.Body)
 		d.ID = dbutil.ID(it.id)
@@ -115,6 +120,48 @@ func (q *queue) Lease(ctx context.Context, n int, visibility time.Duration) ([]s
 		out = append(out, d)
 	}
 	return out, nil
+}
+
+// overtake marks the dead letters enqueued before it in its chain, now
+// that it is leased.
+func (q *queue) overtake(it *item) {
+	if it.d.OrderingKey == "" {
+		return
+	}
+	ck := it.chain()
+	dead := q.dead[ck]
+	if len(dead) == 0 {
+		return
+	}
+	kept := dead[:0]
+	for _, d := range dead {
+		if d.id < it.id {
+			d.overtaken = true
+			continue
+		}
+		kept = append(kept, d)
+	}
+	clear(dead[len(kept):])
+	if len(kept) == 0 {
+		delete(q.dead, ck)
+		return
+	}
+	q.dead[ck] = kept
+}
+
+// forgetDead takes the dead letter it out of the ones that may be
+// overtaken.
+func (q *queue) forgetDead(it *item) {
+	if it.d.OrderingKey == "" || it.overtaken {
+		return
+	}
+	ck := it.chain()
+	dead := slices.DeleteFunc(q.dead[ck], func(d *item) bool { return d == it })
+	if len(dead) == 0 {
+		delete(q.dead, ck)
+		return
+	}
+	q.dead[ck] = dead
 }
 
 // leased finds the delivery a receipt names and checks that the receipt's
@@ -223,6 +270,10 @@ func (q *queue) GiveUp(ctx context.Context, receipt string, lastErr string) erro
 		heap.Remove(&q.due, it.index)
 	}
 	q.unchain(it)
+	if it.d.OrderingKey != "" {
+		ck := it.chain()
+		q.dead[ck] = append(q.dead[ck], it)
+	}
 	return nil
 }
 
@@ -324,6 +375,10 @@ func (q *queue) Requeue(ctx context.Context, id string, at time.Time) error {
 	if err != nil {
 		return err
 	}
+	if it.overtaken {
+		return fmt.Errorf("memory: requeue %s: a later delivery of its ordering key to %q was leased: %w", id, it.d.Inbox, storage.ErrConflict)
+	}
+	q.forgetDead(it)
 	it.d.GaveUp = time.Time{}
 	it.d.NotBefore = dbutil.Micro(at)
 	it.visible = it.d.NotBefore
@@ -332,7 +387,8 @@ func (q *queue) Requeue(ctx context.Context, id string, at time.Time) error {
 		return nil
 	}
 	// Back into its chain, in id order. If it becomes the head, the old
-	// head waits behind it again; a worker that holds it may still ack it.
+	// head waits behind it again: it was never leased, or this dead letter
+	// would have been overtaken.
 	ck := it.chain()
 	c := q.chains[ck]
 	i := sort.Search(len(c), func(i int) bool { return c[i].id > it.id })
@@ -357,6 +413,7 @@ func (q *queue) Discard(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	q.forgetDead(it)
 	delete(q.items, it.id)
 	return nil
 }

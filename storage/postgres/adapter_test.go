@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -46,8 +47,8 @@ func TestMigrateConcurrently(t *testing.T) {
 	if err := conn.QueryRow(ctx, `SELECT count(*) FROM `+pgx.Identifier{schema, "fedi_migrations"}.Sanitize()).Scan(&versions); err != nil {
 		t.Fatal(err)
 	}
-	if versions != 1 {
-		t.Fatalf("fedi_migrations has %d rows, want each migration once", versions)
+	if files, _ := filepath.Glob("migrations/*.sql"); versions != len(files) {
+		t.Fatalf("fedi_migrations has %d rows, want each of the %d migrations once", versions, len(files))
 	}
 	// Every pool works against the one schema.
 	for i, db := range dbs {
@@ -224,5 +225,52 @@ func TestContextWhileWaiting(t *testing.T) {
 	got, err := st.Objects.Get(ctx, note)
 	if err != nil || string(got.Data) != `{"v":1}` {
 		t.Fatalf("after the cancelled Put, Get = %s, %v; want the first version", got.Data, err)
+	}
+}
+
+// TestRequeueWhileLeasing holds the row lock that a lease in flight holds
+// on the next delivery of a dead letter's chain: Requeue gives way with
+// ErrConflict rather than let that lease overtake the requeued delivery.
+func TestRequeueWhileLeasing(t *testing.T) {
+	ctx := context.Background()
+	dsn := testDSN(t)
+	schema := freshSchema(t, dsn)
+	q := open(t, postgres.Options{Schema: schema}).Store().Queue
+	dl := q.(storage.DeadLetters)
+	const inbox, note = "https://remote.example/inbox", "https://example.test/notes/1"
+	create := storage.Delivery{Activity: note + "/create", Inbox: inbox, Body: []byte(`{}`), OrderingKey: note}
+	del := storage.Delivery{Activity: note + "/delete", Inbox: inbox, Body: []byte(`{}`), OrderingKey: note}
+	if err := q.Enqueue(ctx, create, del); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := q.Lease(ctx, 10, time.Minute)
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("Lease = %v, %v; want the Create", ds, err)
+	}
+	if err := q.GiveUp(ctx, ds[0].Receipt, "HTTP 401"); err != nil {
+		t.Fatal(err)
+	}
+
+	conn := connect(t, dsn)
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM `+pgx.Identifier{schema, "fedi_deliveries"}.Sanitize()+` WHERE activity = $1 FOR UPDATE`, del.Activity); err != nil {
+		t.Fatal(err)
+	}
+	if err := dl.Requeue(ctx, ds[0].ID, time.Now()); !errors.Is(err, storage.ErrConflict) {
+		t.Fatalf("Requeue while the Delete is being leased: %v, want ErrConflict", err)
+	}
+	tx.Rollback(ctx)
+
+	// Nothing leased the Delete after all: the Create may go first.
+	if err := dl.Requeue(ctx, ds[0].ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	ds, err = q.Lease(ctx, 10, time.Minute)
+	if err != nil || len(ds) != 1 || ds[0].Activity != create.Activity {
+		t.Fatalf("Lease after Requeue = %v, %v; want the Create alone", ds, err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/fedi-go/fedi/storage"
@@ -59,7 +60,10 @@ func (q *queue) Enqueue(ctx context.Context, ds ...storage.Delivery) error {
 // the same inbox and ordering key holds back, oldest due first. SKIP
 // LOCKED lets concurrent leases pass each other's rows instead of queuing
 // on them; the re-check of the WHERE clause on a row another lease just
-// took keeps it from being taken twice.
+// took keeps it from being taken twice. In the same statement, it marks
+// the dead letters before the leased deliveries in their chains as
+// overtaken, for Requeue, starting from the leased rows so that it costs
+// a probe of the small index of dead letters not yet overtaken.
 const leaseSQL = `
 WITH due AS (
 	SELECT d.id FROM fedi_deliveries d
@@ -70,13 +74,20 @@ WITH due AS (
 		  AND e.gave_up IS NULL AND e.ordering_key <> '' AND e.id < d.id))
 	ORDER BY d.visible, d.id
 	LIMIT $1
-	FOR UPDATE OF d SKIP LOCKED)
-UPDATE fedi_deliveries d
-SET visible = now() + $2 * interval '1 microsecond',
-	lease_until = now() + $2 * interval '1 microsecond',
-	leases = d.leases + 1
-FROM due WHERE d.id = due.id
-RETURNING d.id, d.leases, d.activity, d.inbox, d.body, d.ordering_key, d.not_before, d.attempts, d.last_error, d.enqueued, d.lease_until`
+	FOR UPDATE OF d SKIP LOCKED),
+leased AS (
+	UPDATE fedi_deliveries d
+	SET visible = now() + $2 * interval '1 microsecond',
+		lease_until = now() + $2 * interval '1 microsecond',
+		leases = d.leases + 1
+	FROM due WHERE d.id = due.id
+	RETURNING d.id, d.leases, d.activity, d.inbox, d.body, d.ordering_key, d.not_before, d.attempts, d.last_error, d.enqueued, d.lease_until),
+overtaken AS (
+	UPDATE fedi_deliveries x SET overtaken = true
+	FROM leased l
+	WHERE l.ordering_key <> '' AND x.inbox = l.inbox AND x.ordering_key = l.ordering_key AND x.id < l.id
+	  AND x.gave_up IS NOT NULL AND x.ordering_key <> '' AND NOT x.overtaken)
+SELECT * FROM leased`
 
 func (q *queue) Lease(ctx context.Context, n int, visibility time.Duration) ([]storage.Delivery, error) {
 	if err := ctx.Err(); err != nil {
@@ -313,10 +324,47 @@ func (q *queue) Requeue(ctx context.Context, id string, at time.Time) error {
 	if err != nil {
 		return err
 	}
-	tag, err := q.db.pool.Exec(ctx, `
-		UPDATE fedi_deliveries SET gave_up = NULL, not_before = $2, visible = $2, lease_until = NULL
-		WHERE id = $1 AND gave_up IS NOT NULL`, n, dbutil.Micro(at))
-	return deadChanged(ctx, "requeue", id, tag.RowsAffected(), err)
+	var changed int64
+	err = pgx.BeginFunc(ctx, q.db.pool, func(tx pgx.Tx) error {
+		var (
+			inbox, key string
+			overtaken  bool
+		)
+		err := tx.QueryRow(ctx, `SELECT inbox, ordering_key, overtaken FROM fedi_deliveries WHERE id = $1 AND gave_up IS NOT NULL FOR UPDATE`, n).
+			Scan(&inbox, &key, &overtaken)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil // reported by deadChanged
+		}
+		if err != nil {
+			return err
+		}
+		if key != "" && !overtaken {
+			// A lease in flight may be about to overtake it: take the
+			// later deliveries of its chain from under such leases, or
+			// give way to one that holds them. Once this commits, they
+			// wait for the requeued delivery again.
+			err = tx.QueryRow(ctx, `
+				SELECT coalesce(bool_or(leases > 0), false) FROM (
+					SELECT leases FROM fedi_deliveries
+					WHERE inbox = $1 AND ordering_key = $2 AND id > $3 AND gave_up IS NULL
+					ORDER BY id FOR UPDATE NOWAIT) later`, inbox, key, n).Scan(&overtaken)
+			if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) && pe.Code == "55P03" { // lock_not_available
+				overtaken, err = true, nil
+			}
+			if err != nil {
+				return err
+			}
+		}
+		if overtaken {
+			return fmt.Errorf("a later delivery of its ordering key to %q was leased: %w", inbox, storage.ErrConflict)
+		}
+		tag, err := tx.Exec(ctx, `
+			UPDATE fedi_deliveries SET gave_up = NULL, not_before = $2, visible = $2, lease_until = NULL
+			WHERE id = $1`, n, dbutil.Micro(at))
+		changed = tag.RowsAffected()
+		return err
+	})
+	return deadChanged(ctx, "requeue", id, changed, err)
 }
 
 func (q *queue) Discard(ctx context.Context, id string) error {

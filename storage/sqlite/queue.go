@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/fedi-go/fedi/storage"
@@ -15,7 +16,7 @@ type queue struct{ db *DB }
 
 // txStatements are the statements the queue runs inside transactions, for
 // Open to prepare.
-var txStatements = []string{enqueueSQL, leaseSQL, ackSQL, retrySQL, giveUpSQL}
+var txStatements = []string{enqueueSQL, leaseSQL, overtakeSQL, ackSQL, retrySQL, giveUpSQL}
 
 const enqueueSQL = `
 INSERT INTO fedi_deliveries (activity, inbox, body, ordering_key, not_before, visible, enqueued)
@@ -68,6 +69,19 @@ WHERE id IN (
 	LIMIT ?3)
 RETURNING id, leases, activity, inbox, body, ordering_key, not_before, attempts, last_error, enqueued`
 
+// overtakeSQL marks the dead letters that the deliveries just leased, ?1
+// a JSON array of their ids, overtake: those before them in their chains.
+// It starts from the leased rows, so that it costs a probe of the index
+// of dead letters not yet overtaken per leased row, however many dead
+// letters there are.
+const overtakeSQL = `
+UPDATE fedi_deliveries SET overtaken = 1
+WHERE id IN (
+	SELECT x.id FROM fedi_deliveries l JOIN fedi_deliveries x
+		ON x.inbox = l.inbox AND x.ordering_key = l.ordering_key AND x.id < l.id
+	WHERE l.id IN (SELECT value FROM json_each(?1))
+	  AND x.gave_up <> 0 AND x.ordering_key <> '' AND x.overtaken = 0)`
+
 func (q *queue) Lease(ctx context.Context, n int, visibility time.Duration) ([]storage.Delivery, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, wrap("lease", err)
@@ -105,7 +119,11 @@ func (q *queue) Lease(ctx context.Context, n int, visibility time.Duration) ([]s
 			r.NotBefore, r.Enqueued, r.LeaseExpires = dbutil.FromMicro(notBefore), dbutil.FromMicro(enqueued), until
 			rs = append(rs, r)
 		}
-		return rows.Err()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows.Close() // before the next statement on tx
+		return q.overtake(ctx, tx, rs)
 	})
 	if err != nil {
 		return nil, wrap("lease", err)
@@ -115,6 +133,27 @@ func (q *queue) Lease(ctx context.Context, n int, visibility time.Duration) ([]s
 		q.deadLetterCorrupt(ctx, d, causes[i])
 	}
 	return out, nil
+}
+
+// overtake marks the dead letters that the ordered deliveries of rs,
+// leased in tx, overtake.
+func (q *queue) overtake(ctx context.Context, tx *sql.Tx, rs []dbutil.Leased) error {
+	var ids []byte
+	for _, r := range rs {
+		if r.OrderingKey != "" {
+			ids = strconv.AppendInt(append(ids, ','), r.Row, 10)
+		}
+	}
+	if ids == nil {
+		return nil
+	}
+	ids[0] = '['
+	st, err := q.db.txStmt(ctx, tx, overtakeSQL)
+	if err != nil {
+		return err
+	}
+	_, err = st.ExecContext(ctx, string(append(ids, ']')))
+	return err
 }
 
 // deadLetterCorrupt gives up on a delivery whose body no longer parses,
@@ -317,10 +356,38 @@ func (q *queue) Requeue(ctx context.Context, id string, at time.Time) error {
 		return err
 	}
 	at = dbutil.Micro(at)
-	res, err := q.db.w.ExecContext(ctx, `
-		UPDATE fedi_deliveries SET gave_up = 0, not_before = ?1, visible = ?1, lease_until = 0
-		WHERE id = ?2 AND gave_up <> 0`, at.UnixMicro(), n)
-	return q.deadChanged("requeue", id, res, err)
+	var changed int64
+	err = q.db.inTx(ctx, func(tx *sql.Tx) error {
+		var (
+			inbox     string
+			overtaken int64
+		)
+		err := tx.QueryRowContext(ctx, `SELECT inbox, overtaken FROM fedi_deliveries WHERE id = ? AND gave_up <> 0`, n).Scan(&inbox, &overtaken)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if overtaken != 0 {
+			return fmt.Errorf("a later delivery of its ordering key to %q was leased: %w", inbox, storage.ErrConflict)
+		}
+		res, err := tx.ExecContext(ctx, `
+			UPDATE fedi_deliveries SET gave_up = 0, not_before = ?1, visible = ?1, lease_until = 0
+			WHERE id = ?2`, at.UnixMicro(), n)
+		if err != nil {
+			return err
+		}
+		changed, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: requeue %s: %w", id, hint(err))
+	}
+	if changed == 0 {
+		return fmt.Errorf("sqlite: requeue %s: no such dead letter: %w", id, storage.ErrNotFound)
+	}
+	return nil
 }
 
 func (q *queue) Discard(ctx context.Context, id string) error {

@@ -33,6 +33,7 @@ func TestQueue(t *testing.T, newQueue func(t *testing.T) storage.Queue) {
 		{"LastError", queueLastError},
 		{"GiveUp", queueGiveUp},
 		{"DeadLetters", queueDeadLetters},
+		{"RequeueOvertaken", queueRequeueOvertaken},
 		{"OrderingKey", queueOrdering},
 		{"OrderingKeyConcurrent", queueOrderingConcurrent},
 		{"ConcurrentLease", queueConcurrentLease},
@@ -427,6 +428,39 @@ func queueDeadLetters(t *testing.T, ctx context.Context, q storage.Queue) {
 	mustErr(t, dl.Discard(ctx, page[0].ID), storage.ErrNotFound, "Discard twice")
 	mustErr(t, dl.Requeue(ctx, page[0].ID, time.Now()), storage.ErrNotFound, "Requeue of a discarded delivery")
 	statsAre(t, ctx, q, storage.QueueStats{})
+}
+
+// queueRequeueOvertaken gives up on a Create, which lets its Delete go:
+// the Create may be requeued while the Delete waits, not once the Delete
+// has been leased, since it would then arrive after it.
+func queueRequeueOvertaken(t *testing.T, ctx context.Context, q storage.Queue) {
+	dl, ok := q.(storage.DeadLetters)
+	if !ok {
+		t.Skip("the Queue does not implement DeadLetters")
+	}
+	inbox, note := iri(t, "inbox"), iri(t, "notes/1")
+	create, del := delivery(t, inbox, 1, note), delivery(t, inbox, 2, note)
+	elsewhere := delivery(t, iri(t, "other/inbox"), 3, note) // same key, another chain
+	must(t, q.Enqueue(ctx, create, del, elsewhere), "Enqueue")
+	ds := leaseIs(t, ctx, q, 10, time.Minute, create.Activity, elsewhere.Activity)
+	must(t, q.GiveUp(ctx, ds[0].Receipt, "HTTP 401"), "GiveUp")
+	must(t, q.GiveUp(ctx, ds[1].Receipt, "HTTP 401"), "GiveUp")
+
+	// Before the Delete is leased, the Create goes back in front of it.
+	must(t, dl.Requeue(ctx, ds[0].ID, time.Now()), "Requeue before the next delivery of the chain was leased")
+	c := leaseIs(t, ctx, q, 10, time.Minute, create.Activity)[0]
+	must(t, q.GiveUp(ctx, c.Receipt, "HTTP 401"), "GiveUp")
+
+	d := leaseIs(t, ctx, q, 10, time.Minute, del.Activity)[0]
+	mustErr(t, dl.Requeue(ctx, c.ID, time.Now()), storage.ErrConflict, "Requeue of a Create whose Delete is leased")
+	must(t, q.Ack(ctx, d.Receipt), "Ack")
+	mustErr(t, dl.Requeue(ctx, c.ID, time.Now()), storage.ErrConflict, "Requeue of a Create whose Delete was delivered")
+	statsAre(t, ctx, q, storage.QueueStats{Dead: 2})
+
+	// The other chain has nothing after it.
+	must(t, dl.Requeue(ctx, ds[1].ID, time.Now()), "Requeue in another chain")
+	leaseIs(t, ctx, q, 10, time.Minute, elsewhere.Activity)
+	must(t, dl.Discard(ctx, c.ID), "Discard")
 }
 
 // queueOrdering checks that a delivery waits for the earlier deliveries
