@@ -28,7 +28,8 @@
 // which come from its KMS through its own [KeySource]. Optional capabilities
 // are found by type assertion, as with database/sql/driver: a [Queue] that
 // also implements [DeadLetters] lets an operator list and requeue the
-// deliveries it gave up on, and a [KeySource] that also implements
+// deliveries it gave up on, one that implements [LeaseExtender] lets a
+// slow worker keep its lease, and a [KeySource] that also implements
 // [KeyStore] can be written to.
 //
 // Every adapter, including one an application writes for its own database,

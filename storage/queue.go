@@ -128,12 +128,25 @@ type Queue interface {
 	Stats(ctx context.Context) (QueueStats, error)
 }
 
+// LeaseExtender is implemented by a Queue whose leases can be extended, so
+// that a worker whose batch takes longer than planned keeps it instead of
+// letting another worker take it over and deliver it a second time.
+// Callers discover it by type assertion.
+type LeaseExtender interface {
+	// Extend moves the end of the lease that receipt names to visibility
+	// from now, and the receipt stays valid. It fails like Ack does for
+	// one receipt: ErrConflict once the lease was ended by Retry or taken
+	// over by another worker, ErrNotFound once the delivery is gone. A
+	// lease that expired but that no other worker took is extended.
+	Extend(ctx context.Context, receipt string, visibility time.Duration) error
+}
+
 // ReceiptError reports what became of one receipt given to a Queue: its
 // lease was taken over or ended (ErrConflict), its delivery is gone
 // (ErrNotFound), or the store cannot read it (ErrInvalid). Ack joins one
 // per failed receipt, so that a worker that acked a batch learns which
 // receipts failed, and why, with errors.As and errors.Is rather than by
-// reading messages; Retry and GiveUp return one too.
+// reading messages; Retry, GiveUp and Extend return one too.
 type ReceiptError struct {
 	// Receipt is the receipt as the caller gave it.
 	Receipt string

@@ -58,7 +58,8 @@ type Store struct {
 	Dedupe Dedupe
 	// Keys gives our actors' private keys; the adapters' is a KeyStore.
 	Keys KeySource
-	// Queue is the delivery queue; the adapters' is also DeadLetters.
+	// Queue is the delivery queue; the adapters' is also DeadLetters and
+	// LeaseExtender.
 	Queue Queue
 	// Actors caches remote actors.
 	Actors Actors

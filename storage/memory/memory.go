@@ -16,7 +16,9 @@ import (
 	"github.com/fedi-go/fedi/storage"
 )
 
-// New returns an empty store with every field set.
+// New returns an empty store with every field set. Its Keys is a
+// storage.KeyStore and its Queue a storage.DeadLetters and a
+// storage.LeaseExtender.
 func New() storage.Store {
 	return storage.Store{
 		Objects:     newObjects(),

@@ -14,6 +14,12 @@ import (
 	"github.com/fedi-go/fedi/storage/internal/dbutil"
 )
 
+// The optional capabilities of a Queue that the adapter has.
+var (
+	_ storage.DeadLetters   = (*queue)(nil)
+	_ storage.LeaseExtender = (*queue)(nil)
+)
+
 // queue keeps the deliveries that may be leased in a heap ordered by the
 // time they become visible, so that a lease costs O(log n) however long
 // the queue is. A delivery held back by an earlier one with the same
@@ -273,6 +279,28 @@ func (q *queue) GiveUp(ctx context.Context, receipt string, lastErr string) erro
 	if it.d.OrderingKey != "" {
 		ck := it.chain()
 		q.dead[ck] = append(q.dead[ck], it)
+	}
+	return nil
+}
+
+// Extend implements storage.LeaseExtender.
+func (q *queue) Extend(ctx context.Context, receipt string, visibility time.Duration) error {
+	if err := done(ctx, "extend"); err != nil {
+		return err
+	}
+	if err := dbutil.CheckVisibility("memory", "extend", visibility); err != nil {
+		return err
+	}
+	until := dbutil.Micro(dbutil.Now().Add(visibility))
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	it, err := q.leased("extend", receipt)
+	if err != nil {
+		return err
+	}
+	it.visible = until
+	if it.index >= 0 {
+		heap.Fix(&q.due, it.index)
 	}
 	return nil
 }

@@ -14,6 +14,12 @@ import (
 	"github.com/fedi-go/fedi/storage/internal/dbutil"
 )
 
+// The optional capabilities of a Queue that the adapter has.
+var (
+	_ storage.DeadLetters   = (*queue)(nil)
+	_ storage.LeaseExtender = (*queue)(nil)
+)
+
 type queue struct{ db *DB }
 
 func (q *queue) Enqueue(ctx context.Context, ds ...storage.Delivery) error {
@@ -242,6 +248,16 @@ func (q *queue) GiveUp(ctx context.Context, receipt string, lastErr string) erro
 	return q.settle(ctx, "give up", receipt, `
 		UPDATE fedi_deliveries SET gave_up = now(), lease_until = NULL, attempts = attempts + 1, last_error = $3`+held,
 		dbutil.CleanError(lastErr))
+}
+
+// Extend implements storage.LeaseExtender.
+func (q *queue) Extend(ctx context.Context, receipt string, visibility time.Duration) error {
+	if err := dbutil.CheckVisibility("postgres", "extend", visibility); err != nil {
+		return err
+	}
+	return q.settle(ctx, "extend", receipt, `
+		UPDATE fedi_deliveries SET visible = now() + $3 * interval '1 microsecond', lease_until = now() + $3 * interval '1 microsecond'`+held,
+		max(visibility.Microseconds(), 1))
 }
 
 func (q *queue) Stats(ctx context.Context) (storage.QueueStats, error) {

@@ -12,11 +12,17 @@ import (
 	"github.com/fedi-go/fedi/storage/internal/dbutil"
 )
 
+// The optional capabilities of a Queue that the adapter has.
+var (
+	_ storage.DeadLetters   = (*queue)(nil)
+	_ storage.LeaseExtender = (*queue)(nil)
+)
+
 type queue struct{ db *DB }
 
 // txStatements are the statements the queue runs inside transactions, for
 // Open to prepare.
-var txStatements = []string{enqueueSQL, leaseSQL, overtakeSQL, ackSQL, retrySQL, giveUpSQL}
+var txStatements = []string{enqueueSQL, leaseSQL, overtakeSQL, ackSQL, retrySQL, giveUpSQL, extendSQL}
 
 const enqueueSQL = `
 INSERT INTO fedi_deliveries (activity, inbox, body, ordering_key, not_before, visible, enqueued)
@@ -235,6 +241,8 @@ const (
 	giveUpSQL = `UPDATE fedi_deliveries
 		SET gave_up = ?1, lease_until = 0, attempts = attempts + 1, last_error = ?2
 		WHERE id = ?3 AND leases = ?4 AND lease_until <> 0 AND gave_up = 0`
+	extendSQL = `UPDATE fedi_deliveries SET visible = ?1, lease_until = ?1
+		WHERE id = ?2 AND leases = ?3 AND lease_until <> 0 AND gave_up = 0`
 )
 
 func (q *queue) Ack(ctx context.Context, receipts ...string) error {
@@ -275,6 +283,15 @@ func (q *queue) Retry(ctx context.Context, receipt string, at time.Time, lastErr
 
 func (q *queue) GiveUp(ctx context.Context, receipt string, lastErr string) error {
 	return q.settleOne(ctx, "give up", receipt, giveUpSQL, nowMicro(), dbutil.CleanError(lastErr))
+}
+
+// Extend implements storage.LeaseExtender.
+func (q *queue) Extend(ctx context.Context, receipt string, visibility time.Duration) error {
+	if err := dbutil.CheckVisibility("sqlite", "extend", visibility); err != nil {
+		return err
+	}
+	until := dbutil.Micro(dbutil.Now().Add(visibility))
+	return q.settleOne(ctx, "extend", receipt, extendSQL, until.UnixMicro())
 }
 
 func (q *queue) Stats(ctx context.Context) (storage.QueueStats, error) {

@@ -175,7 +175,8 @@ func dsn(path string, busy time.Duration, readOnly bool) string {
 }
 
 // Store returns the storage.Store backed by db, with every field set. Its
-// Keys is a storage.KeyStore and its Queue a storage.DeadLetters.
+// Keys is a storage.KeyStore and its Queue a storage.DeadLetters and a
+// storage.LeaseExtender.
 func (db *DB) Store() storage.Store {
 	return storage.Store{
 		Objects:     &objects{db},

@@ -14,8 +14,8 @@ import (
 	"github.com/fedi-go/fedi/storage"
 )
 
-// TestQueue checks a Queue implementation, and its DeadLetters when it has
-// them. newQueue is called once per subtest and must return an empty
+// TestQueue checks a Queue implementation, and its DeadLetters and
+// LeaseExtender when it has them. newQueue is called once per subtest and must return an empty
 // queue.
 func TestQueue(t *testing.T, newQueue func(t *testing.T) storage.Queue) {
 	t.Helper()
@@ -29,6 +29,7 @@ func TestQueue(t *testing.T, newQueue func(t *testing.T) storage.Queue) {
 		{"LeaseExpiry", queueLeaseExpiry},
 		{"AckAfterExpiry", queueAckAfterExpiry},
 		{"LeaseCount", queueLeaseCount},
+		{"Extend", queueExtend},
 		{"Retry", queueRetry},
 		{"LastError", queueLastError},
 		{"GiveUp", queueGiveUp},
@@ -321,6 +322,41 @@ func queueLeaseCount(t *testing.T, ctx context.Context, q storage.Queue) {
 			t.Fatalf("dead letters %+v, want the delivery with Leases 5 and Attempts 2", dead)
 		}
 	}
+}
+
+// queueExtend is a worker whose batch outlasts its lease: it extends the
+// lease, which then outlives its first end, and keeps its receipt.
+func queueExtend(t *testing.T, ctx context.Context, q storage.Queue) {
+	ext, ok := q.(storage.LeaseExtender)
+	if !ok {
+		t.Skip("the Queue does not implement LeaseExtender")
+	}
+	inbox := iri(t, "inbox")
+	d := delivery(t, inbox, 1, "")
+	must(t, q.Enqueue(ctx, d), "Enqueue")
+	l := leaseIs(t, ctx, q, 10, 100*time.Millisecond, d.Activity)[0]
+	must(t, ext.Extend(ctx, l.Receipt, time.Minute), "Extend")
+	time.Sleep(200 * time.Millisecond) // past the lease's first end
+	leaseIs(t, ctx, q, 10, time.Minute)
+	statsAre(t, ctx, q, storage.QueueStats{Leased: 1})
+	must(t, q.Ack(ctx, l.Receipt), "Ack of an extended lease")
+	receiptFailed(t, ext.Extend(ctx, l.Receipt, time.Minute), l.Receipt, "Extend after Ack", storage.ErrNotFound)
+
+	// A lease taken over, or ended by Retry, stays lost.
+	d = delivery(t, inbox, 2, "")
+	must(t, q.Enqueue(ctx, d), "Enqueue")
+	stale := leaseIs(t, ctx, q, 10, 100*time.Millisecond, d.Activity)[0]
+	time.Sleep(200 * time.Millisecond)
+	fresh := leaseIs(t, ctx, q, 10, time.Minute, d.Activity)[0]
+	receiptFailed(t, ext.Extend(ctx, stale.Receipt, time.Minute), stale.Receipt, "Extend of a lease taken over", storage.ErrConflict)
+	mustErr(t, ext.Extend(ctx, fresh.Receipt, 0), storage.ErrInvalid, "Extend by no time")
+	for _, r := range mangled(fresh.Receipt) {
+		receiptFailed(t, ext.Extend(ctx, r, time.Minute), r, fmt.Sprintf("Extend(%q)", r), storage.ErrInvalid, storage.ErrNotFound)
+	}
+	must(t, q.Retry(ctx, fresh.Receipt, time.Now().Add(time.Hour), "HTTP 503"), "Retry")
+	receiptFailed(t, ext.Extend(ctx, fresh.Receipt, time.Minute), fresh.Receipt, "Extend after Retry", storage.ErrConflict)
+	statsAre(t, ctx, q, storage.QueueStats{Scheduled: 1})
+	checkCancelled(t, "Extend", ext.Extend(cancelled(), fresh.Receipt, time.Minute))
 }
 
 func queueRetry(t *testing.T, ctx context.Context, q storage.Queue) {

@@ -155,8 +155,13 @@ func CheckLease(pkg string, n int, visibility time.Duration) error {
 	if n < 0 {
 		return fmt.Errorf("%s: lease: negative batch size %d: %w", pkg, n, storage.ErrInvalid)
 	}
+	return CheckVisibility(pkg, "lease", visibility)
+}
+
+// CheckVisibility validates the visibility timeout of operation op.
+func CheckVisibility(pkg, op string, visibility time.Duration) error {
 	if visibility <= 0 {
-		return fmt.Errorf("%s: lease: visibility timeout %v is not positive: %w", pkg, visibility, storage.ErrInvalid)
+		return fmt.Errorf("%s: %s: visibility timeout %v is not positive: %w", pkg, op, visibility, storage.ErrInvalid)
 	}
 	return nil
 }
