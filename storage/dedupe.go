@@ -15,6 +15,13 @@ type Dedupe interface {
 	// true. Recipient is the local actor, or the shared inbox's IRI.
 	Record(ctx context.Context, activity, recipient string) (first bool, err error)
 
+	// Forget undoes the Record of activity for recipient, so that the
+	// next Record of the pair is the first again. An inbox that recorded
+	// an activity and then failed to process it forgets it, so that the
+	// peer's retry is processed instead of deduplicated away. It fails
+	// with ErrNotFound when the pair is not recorded.
+	Forget(ctx context.Context, activity, recipient string) error
+
 	// Prune forgets the pairs first recorded before the given time and
 	// returns how many it forgot. Peers stop retrying after a few days, so
 	// records need not live forever.

@@ -11,7 +11,8 @@
 //     participants, members and badge holders, paged newest first, with a
 //     pending state for Follow and Join requests awaiting approval;
 //   - [Dedupe]: "have we already processed this activity for this
-//     recipient?", answered atomically;
+//     recipient?", answered atomically, and forgotten again when the
+//     processing failed;
 //   - [KeySource] (and [KeyStore]): our own actors' private keys;
 //   - [Queue]: the persistent delivery queue, with leases, retries, ordering
 //     keys and dead letters;

@@ -59,6 +59,26 @@ func ExampleDedupe() {
 	// first time: false
 }
 
+// An inbox that recorded an activity but failed to act on it forgets it,
+// so that the peer's retry is processed rather than dropped as a
+// duplicate.
+func ExampleDedupe_forget() {
+	ctx := context.Background()
+	st := memory.New()
+	activity, alice := "https://remote.example/activities/42", "https://example.com/users/alice"
+	process := func() error { return errors.New("the database is down") }
+
+	if first, _ := st.Dedupe.Record(ctx, activity, alice); first {
+		if err := process(); err != nil {
+			_ = st.Dedupe.Forget(ctx, activity, alice) // answer 500; the peer retries
+		}
+	}
+	first, _ := st.Dedupe.Record(ctx, activity, alice) // the retry
+	fmt.Println("first time:", first)
+	// Output:
+	// first time: true
+}
+
 // A Follow of a locked account waits as a pending member until the owner
 // accepts it.
 func ExampleCollections() {

@@ -39,6 +39,20 @@ func (s *dedupe) Record(ctx context.Context, activity, recipient string) (bool, 
 	return true, nil
 }
 
+func (s *dedupe) Forget(ctx context.Context, activity, recipient string) error {
+	if err := done(ctx, "forget"); err != nil {
+		return err
+	}
+	k := pair{activity, recipient}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.seen[k]; !ok {
+		return fmt.Errorf("memory: forget %q for %q: %w", activity, recipient, storage.ErrNotFound)
+	}
+	delete(s.seen, k)
+	return nil
+}
+
 func (s *dedupe) Prune(ctx context.Context, before time.Time) (int64, error) {
 	if err := done(ctx, "prune"); err != nil {
 		return 0, err

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/fedi-go/fedi/storage"
+	"github.com/fedi-go/fedi/storage/internal/dbutil"
 )
 
 type dedupe struct{ db *DB }
@@ -28,6 +29,20 @@ func (s *dedupe) Record(ctx context.Context, activity, recipient string) (bool, 
 		return false, fmt.Errorf("postgres: record %q for %q: %w", activity, recipient, ctxErr(ctx, err))
 	}
 	return tag.RowsAffected() == 1, nil
+}
+
+func (s *dedupe) Forget(ctx context.Context, activity, recipient string) error {
+	if dbutil.Unstorable(activity) || dbutil.Unstorable(recipient) {
+		return fmt.Errorf("postgres: forget %q for %q: %w", activity, recipient, storage.ErrNotFound)
+	}
+	tag, err := s.db.pool.Exec(ctx, `DELETE FROM fedi_seen WHERE activity = $1 AND recipient = $2`, activity, recipient)
+	if err != nil {
+		return fmt.Errorf("postgres: forget %q for %q: %w", activity, recipient, ctxErr(ctx, err))
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("postgres: forget %q for %q: %w", activity, recipient, storage.ErrNotFound)
+	}
+	return nil
 }
 
 func (s *dedupe) Prune(ctx context.Context, before time.Time) (int64, error) {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/fedi-go/fedi/storage"
+	"github.com/fedi-go/fedi/storage/internal/dbutil"
 )
 
 type dedupe struct{ db *DB }
@@ -27,6 +28,20 @@ func (s *dedupe) Record(ctx context.Context, activity, recipient string) (bool, 
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err
+}
+
+func (s *dedupe) Forget(ctx context.Context, activity, recipient string) error {
+	if dbutil.Unstorable(activity) || dbutil.Unstorable(recipient) {
+		return fmt.Errorf("sqlite: forget %q for %q: %w", activity, recipient, storage.ErrNotFound)
+	}
+	res, err := s.db.w.ExecContext(ctx, `DELETE FROM fedi_seen WHERE activity = ? AND recipient = ?`, activity, recipient)
+	if err != nil {
+		return fmt.Errorf("sqlite: forget %q for %q: %w", activity, recipient, hint(err))
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return err
+	}
+	return fmt.Errorf("sqlite: forget %q for %q: %w", activity, recipient, storage.ErrNotFound)
 }
 
 func (s *dedupe) Prune(ctx context.Context, before time.Time) (int64, error) {

@@ -18,6 +18,7 @@ func TestDedupe(t *testing.T, newDedupe func(t *testing.T) storage.Dedupe) {
 	runAll(t, newDedupe, []subtest[storage.Dedupe]{
 		{"Record", dedupeRecord},
 		{"Concurrent", dedupeConcurrent},
+		{"Forget", dedupeForget},
 		{"Prune", dedupePrune},
 		{"Invalid", dedupeInvalid},
 		{"UnicodeIRIs", dedupeUnicode},
@@ -80,6 +81,24 @@ func dedupeConcurrent(t *testing.T, ctx context.Context, s storage.Dedupe) {
 	}
 }
 
+// dedupeForget is an inbox that failed to process an activity it
+// recorded: it forgets the activity, and the peer's retry is first again.
+func dedupeForget(t *testing.T, ctx context.Context, s storage.Dedupe) {
+	act, alice, bob := iri(t, "create/1"), iri(t, "alice"), iri(t, "bob")
+	recordIs(t, ctx, s, act, alice, true)
+	recordIs(t, ctx, s, act, bob, true)
+	must(t, s.Forget(ctx, act, alice), "Forget")
+	mustErr(t, s.Forget(ctx, act, alice), storage.ErrNotFound, "Forget twice")
+	mustErr(t, s.Forget(ctx, iri(t, "create/2"), alice), storage.ErrNotFound, "Forget of an activity never recorded")
+	for _, key := range unstorable(t) {
+		mustErr(t, s.Forget(ctx, key, alice), storage.ErrNotFound, fmt.Sprintf("Forget(%q, …)", key))
+		mustErr(t, s.Forget(ctx, act, key), storage.ErrNotFound, fmt.Sprintf("Forget(…, %q)", key))
+	}
+	recordIs(t, ctx, s, act, bob, false) // another recipient's record stays
+	recordIs(t, ctx, s, act, alice, true)
+	recordIs(t, ctx, s, act, alice, false)
+}
+
 func dedupePrune(t *testing.T, ctx context.Context, s storage.Dedupe) {
 	old, recent, alice := iri(t, "old"), iri(t, "recent"), iri(t, "alice")
 	recordIs(t, ctx, s, old, alice, true)
@@ -125,4 +144,6 @@ func dedupeCancelled(t *testing.T, ctx context.Context, s storage.Dedupe) {
 	_, err = s.Prune(cancelled(), time.Now())
 	checkCancelled(t, "Prune", err)
 	recordIs(t, ctx, s, act, alice, true)
+	checkCancelled(t, "Forget", s.Forget(cancelled(), act, alice))
+	recordIs(t, ctx, s, act, alice, false)
 }
