@@ -62,7 +62,9 @@
 // key that no store can hold, one that fails [CheckIRI], finds nothing and
 // reports ErrNotFound, as in every adapter; writing one is ErrInvalid. A
 // cancelled context stops a call with an error wrapping the context's
-// error.
+// error, and a write that reports it had no effect: whenever its context
+// ends, a write either reports success or changes nothing, so that a
+// caller told it failed may safely do it again.
 //
 // # Example
 //

@@ -128,7 +128,7 @@ func (s *actors) MarkGone(ctx context.Context, iri string, at time.Time) error {
 	if us == 0 {
 		us = nowMicro()
 	}
-	_, err := s.db.w.ExecContext(ctx, `
+	_, err := s.db.write(ctx, `
 		INSERT INTO fedi_actors (iri, inbox, shared_inbox, document, fetched, gone) VALUES (?, '', '', NULL, 0, ?)
 		ON CONFLICT (iri) DO UPDATE SET gone = excluded.gone`, iri, us)
 	if err != nil {
@@ -142,7 +142,7 @@ func (s *actors) Delete(ctx context.Context, iri string) error {
 		return fmt.Errorf("sqlite: delete actor %q: %w", iri, storage.ErrNotFound)
 	}
 	// The keys go with the actor: ON DELETE CASCADE.
-	res, err := s.db.w.ExecContext(ctx, `DELETE FROM fedi_actors WHERE iri = ?`, iri)
+	res, err := s.db.write(ctx, `DELETE FROM fedi_actors WHERE iri = ?`, iri)
 	if err != nil {
 		return fmt.Errorf("sqlite: delete actor %q: %w", iri, hint(err))
 	}

@@ -60,7 +60,7 @@ func (s *collections) Remove(ctx context.Context, coll, member string) error {
 	if dbutil.Unstorable(coll) || dbutil.Unstorable(member) {
 		return fmt.Errorf("sqlite: remove %q from %q: %w", member, coll, storage.ErrNotFound)
 	}
-	res, err := s.db.w.ExecContext(ctx, `DELETE FROM fedi_members WHERE collection = ? AND member = ?`, coll, member)
+	res, err := s.db.write(ctx, `DELETE FROM fedi_members WHERE collection = ? AND member = ?`, coll, member)
 	if err != nil {
 		return fmt.Errorf("sqlite: remove %q from %q: %w", member, coll, hint(err))
 	}

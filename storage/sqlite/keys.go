@@ -65,7 +65,7 @@ func (s *keys) PutKey(ctx context.Context, k storage.Key) error {
 	if created == 0 {
 		created = nowMicro()
 	}
-	res, err := s.db.w.ExecContext(ctx, `
+	res, err := s.db.write(ctx, `
 		INSERT INTO fedi_keys (id, owner, pem, created) VALUES (?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET pem = excluded.pem, created = excluded.created
 		WHERE fedi_keys.owner = excluded.owner`, k.ID, k.Owner, k.PEM, created)
@@ -82,7 +82,7 @@ func (s *keys) DeleteKey(ctx context.Context, keyID string) error {
 	if dbutil.Unstorable(keyID) {
 		return fmt.Errorf("sqlite: delete key %q: %w", keyID, storage.ErrNotFound)
 	}
-	res, err := s.db.w.ExecContext(ctx, `DELETE FROM fedi_keys WHERE id = ?`, keyID)
+	res, err := s.db.write(ctx, `DELETE FROM fedi_keys WHERE id = ?`, keyID)
 	if err != nil {
 		return fmt.Errorf("sqlite: delete key %q: %w", keyID, hint(err))
 	}

@@ -45,37 +45,43 @@ func (s *objects) Put(ctx context.Context, obj storage.Object) error {
 	if err := storage.CheckObject(obj); err != nil {
 		return wrap("put object", err)
 	}
-	// One statement inserts, or replaces when the owner matches and the
-	// object is live; otherwise it changes nothing and we report why.
-	res, err := s.db.exec(ctx, `
-		INSERT INTO fedi_objects (iri, type, owner, data, updated) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (iri) DO UPDATE SET type = excluded.type, data = excluded.data, updated = excluded.updated
-		WHERE fedi_objects.owner = excluded.owner AND fedi_objects.deleted = 0`,
-		obj.IRI, obj.Type, obj.Owner, []byte(obj.Data), nowMicro())
+	st, err := s.db.prepared(ctx, true, putObjectSQL)
+	if err != nil {
+		return fmt.Errorf("sqlite: put object %q: %w", obj.IRI, hint(ctxErr(ctx, err)))
+	}
+	err = s.db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.StmtContext(ctx, st).ExecContext(ctx, obj.IRI, obj.Type, obj.Owner, []byte(obj.Data), nowMicro())
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 1 {
+			return err
+		}
+		// It changed nothing: say why.
+		var (
+			owner   string
+			deleted int64
+		)
+		if err := tx.QueryRowContext(ctx, `SELECT owner, deleted FROM fedi_objects WHERE iri = ?`, obj.IRI).Scan(&owner, &deleted); err != nil {
+			return err
+		}
+		if deleted != 0 {
+			return fmt.Errorf("tombstoned: %w", storage.ErrConflict)
+		}
+		return fmt.Errorf("owned by %q: %w", owner, storage.ErrConflict)
+	})
 	if err != nil {
 		return fmt.Errorf("sqlite: put object %q: %w", obj.IRI, hint(err))
 	}
-	if n, err := res.RowsAffected(); err != nil || n == 1 {
-		return err
-	}
-	return s.conflict(ctx, obj.IRI)
+	return nil
 }
 
-// conflict explains why a Put changed nothing.
-func (s *objects) conflict(ctx context.Context, iri string) error {
-	var (
-		owner   string
-		deleted int64
-	)
-	err := s.db.w.QueryRowContext(ctx, `SELECT owner, deleted FROM fedi_objects WHERE iri = ?`, iri).Scan(&owner, &deleted)
-	if err != nil {
-		return fmt.Errorf("sqlite: put object %q: %w", iri, hint(err))
-	}
-	if deleted != 0 {
-		return fmt.Errorf("sqlite: put object %q: tombstoned: %w", iri, storage.ErrConflict)
-	}
-	return fmt.Errorf("sqlite: put object %q: owned by %q: %w", iri, owner, storage.ErrConflict)
-}
+// putObjectSQL inserts an object, or replaces it when the owner matches
+// and it is live; otherwise it changes nothing.
+const putObjectSQL = `
+INSERT INTO fedi_objects (iri, type, owner, data, updated) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (iri) DO UPDATE SET type = excluded.type, data = excluded.data, updated = excluded.updated
+WHERE fedi_objects.owner = excluded.owner AND fedi_objects.deleted = 0`
 
 func (s *objects) Tombstone(ctx context.Context, iri string, tombstone json.RawMessage) error {
 	if err := ctx.Err(); err != nil {
@@ -88,7 +94,7 @@ func (s *objects) Tombstone(ctx context.Context, iri string, tombstone json.RawM
 		return fmt.Errorf("sqlite: tombstone object %q: %w", iri, storage.ErrNotFound)
 	}
 	now := nowMicro()
-	res, err := s.db.w.ExecContext(ctx, `
+	res, err := s.db.write(ctx, `
 		UPDATE fedi_objects SET type = 'Tombstone', data = ?, updated = ?,
 			deleted = CASE deleted WHEN 0 THEN ? ELSE deleted END
 		WHERE iri = ?`, []byte(tombstone), now, now, iri)

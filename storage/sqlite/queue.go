@@ -412,7 +412,7 @@ func (q *queue) Discard(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	res, err := q.db.w.ExecContext(ctx, `DELETE FROM fedi_deliveries WHERE id = ? AND gave_up <> 0`, n)
+	res, err := q.db.write(ctx, `DELETE FROM fedi_deliveries WHERE id = ? AND gave_up <> 0`, n)
 	return q.deadChanged("discard", id, res, err)
 }
 

@@ -19,8 +19,9 @@
 // for each other's write locks up to Options.BusyTimeout, then fail with
 // an error that says the database is locked.
 //
-// Every change that touches more than one row runs in one transaction,
-// so a crash, a full disk or a lost lock leaves no half-written state.
+// Every write runs in one explicit transaction, so a crash, a full disk or
+// a lost lock leaves no half-written state, and a write whose context ends
+// while it runs either reports success or changes nothing.
 // Commits use synchronous=NORMAL: a process crash loses nothing that was
 // committed, a power cut may lose the last moments of commits. Keys are
 // stored as PEM in the file: protect it as you would the keys.
@@ -223,13 +224,32 @@ func (db *DB) prepared(ctx context.Context, write bool, query string) (*sql.Stmt
 	return st, nil
 }
 
-// exec runs a write statement outside a transaction.
-func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	st, err := db.prepared(ctx, true, query)
+// write runs one write statement, prepared, in a transaction of its own.
+//
+// SQLite would run it in a transaction of its own anyway, but an implicit
+// one makes a cancelled context lie: the driver reports a statement that
+// ran as failed with the context's error when the context ended while it
+// ran, and in autocommit mode that statement has already committed. An
+// inbox would then answer an error for an activity it recorded, and the
+// peer's retry would be deduplicated away. In an explicit transaction
+// such a failure rolls the statement back, and the commit, which is not
+// reported as failed once it has run, is the one moment the write takes
+// effect. The context still ends the wait for the connection and for
+// another process's lock before anything is written.
+func (db *DB) write(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := db.prepared(ctx, true, query) // before the transaction holds the only connection
+	if err != nil {
+		return nil, ctxErr(ctx, err)
+	}
+	var res sql.Result
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err = tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	return st.ExecContext(ctx, args...)
+	return res, nil
 }
 
 // queryRow runs a read statement.
@@ -253,17 +273,31 @@ func (db *DB) txStmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, 
 }
 
 // inTx runs fn in a write transaction and commits it, or rolls it back
-// when fn fails.
+// when fn fails. An error once ctx has ended wraps ctx's error: when the
+// context ends as the commit starts, database/sql rolls the transaction
+// back and Commit reports only that the transaction is done.
 func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return ctxErr(ctx, err)
 	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
-		return err
+		return ctxErr(ctx, err)
 	}
-	return tx.Commit()
+	return ctxErr(ctx, tx.Commit())
+}
+
+// ctxErr makes err, a failure after ctx ended, also report ctx's error, so
+// that callers can test it with errors.Is as with any other store.
+func ctxErr(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		return fmt.Errorf("%w (%w)", cerr, err)
+	}
+	return err
 }
 
 func nowMicro() int64 { return dbutil.Now().UnixMicro() }

@@ -27,6 +27,7 @@ func TestCollections(t *testing.T, newCollections func(t *testing.T) storage.Col
 		{"Invalid", collectionsInvalid},
 		{"UnicodeIRIs", collectionsUnicode},
 		{"Cancelled", collectionsCancelled},
+		{"CancelledMidCall", collectionsCancelledMidCall},
 	})
 }
 

@@ -23,6 +23,7 @@ func TestDedupe(t *testing.T, newDedupe func(t *testing.T) storage.Dedupe) {
 		{"Invalid", dedupeInvalid},
 		{"UnicodeIRIs", dedupeUnicode},
 		{"Cancelled", dedupeCancelled},
+		{"CancelledMidCall", dedupeCancelledMidCall},
 	})
 }
 

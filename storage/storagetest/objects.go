@@ -29,6 +29,7 @@ func TestObjects(t *testing.T, newObjects func(t *testing.T) storage.Objects) {
 		{"ConcurrentReplace", objectsConcurrentReplace},
 		{"ConcurrentClaim", objectsConcurrentClaim},
 		{"Cancelled", objectsCancelled},
+		{"CancelledMidCall", objectsCancelledMidCall},
 	})
 }
 

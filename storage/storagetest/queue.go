@@ -43,6 +43,8 @@ func TestQueue(t *testing.T, newQueue func(t *testing.T) storage.Queue) {
 		{"Invalid", queueInvalid},
 		{"UnicodeIRIs", queueUnicode},
 		{"Cancelled", queueCancelled},
+		{"EnqueueCancelledMidCall", queueEnqueueCancelledMidCall},
+		{"AckCancelledMidCall", queueAckCancelledMidCall},
 	})
 }
 

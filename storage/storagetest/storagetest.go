@@ -13,8 +13,10 @@
 // The suite checks behaviour, not speed: the semantics documented in
 // package storage, the ErrNotFound, ErrConflict and ErrInvalid errors,
 // paging while others write, dedupe under 50 concurrent goroutines, lease
-// expiry, ordering keys, dead letters, 1 MiB documents, unicode IRIs and
-// cancelled contexts. It sleeps for a few seconds in all to let leases
+// expiry, ordering keys, dead letters, 1 MiB documents, unicode IRIs,
+// cancelled contexts, and writes whose context is cancelled while they
+// run, which must report success or have no effect (a second or so per
+// kind of write). It sleeps for a few seconds in all to let leases
 // expire, and runs its subtests one after another. A check that depends
 // on time and runs past its window on an overloaded machine skips, saying
 // so, rather than fail for the wrong reason.
