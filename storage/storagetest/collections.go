@@ -23,7 +23,8 @@ func TestCollections(t *testing.T, newCollections func(t *testing.T) storage.Col
 		{"Pending", collectionsPending},
 		{"Independent", collectionsIndependent},
 		{"Paging", collectionsPaging},
-		{"PagingWhileWriting", collectionsPagingConcurrent},
+		{"PagingWhileWriting", collectionsPagingWhileWriting},
+		{"PagingWhileWritingConcurrently", collectionsPagingConcurrent},
 		{"Invalid", collectionsInvalid},
 		{"UnicodeIRIs", collectionsUnicode},
 		{"Cancelled", collectionsCancelled},
@@ -211,6 +212,53 @@ func collectionsPaging(t *testing.T, ctx context.Context, s storage.Collections)
 	}
 }
 
+// collectionsPagingWhileWriting walks the pages while members come and
+// go between them, in a fixed order: after each page a new member is
+// added, which belongs before the pages still to come, and after every
+// other page the member the cursor points after is removed. A cursor
+// that counted members would repeat one or skip one; a cursor that named
+// a member would lose its place.
+func collectionsPagingWhileWriting(t *testing.T, ctx context.Context, s storage.Collections) {
+	coll := iri(t, "followers")
+	const before = 100
+	var want []string
+	for i := range before {
+		m := iri(t, fmt.Sprintf("old/%03d", i))
+		must(t, s.Add(ctx, coll, storage.Member{IRI: m}), "Add")
+		want = append([]string{m}, want...)
+	}
+	var walked []string
+	seen := map[string]bool{}
+	cursor := ""
+	for page := range before + 1 {
+		p, err := s.Page(ctx, coll, storage.PageOptions{Cursor: cursor, Limit: 7})
+		must(t, err, "Page")
+		for _, m := range p.Members {
+			if seen[m.IRI] {
+				t.Fatalf("page %d: member %q appeared on two pages", page, m.IRI)
+			}
+			if strings.HasPrefix(m.IRI, iri(t, "new/")) {
+				t.Fatalf("page %d: member %q, added after the walk passed its place, appeared on a later page", page, m.IRI)
+			}
+			seen[m.IRI] = true
+			walked = append(walked, m.IRI)
+		}
+		if p.Next == "" {
+			break
+		}
+		must(t, s.Add(ctx, coll, storage.Member{IRI: iri(t, fmt.Sprintf("new/%03d", page))}), "Add between pages")
+		if page%2 == 1 && len(walked) > 0 {
+			must(t, s.Remove(ctx, coll, walked[len(walked)-1]), "Remove between pages")
+		}
+		cursor = p.Next
+	}
+	if fmt.Sprint(walked) != fmt.Sprint(want) {
+		t.Fatalf("while members came and went, the walk saw %d of the %d members present before it, or out of order:\n%v", len(walked), before, walked)
+	}
+}
+
+// collectionsPagingConcurrent walks the pages while writers add and
+// remove members at the same time.
 func collectionsPagingConcurrent(t *testing.T, ctx context.Context, s storage.Collections) {
 	coll := iri(t, "followers")
 	const before, writers, during = 100, 4, 50
