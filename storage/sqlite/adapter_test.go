@@ -11,24 +11,27 @@ import (
 	"github.com/fedi-go/fedi/storage/sqlite"
 )
 
-// TestMigrate opens one new file from several goroutines at once, each
-// with its own handle, then again: each migration is applied once.
+// TestMigrate opens new files from several goroutines at once, each with
+// its own handle, then again: each migration is applied once.
 func TestMigrate(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "data", "fedi.db") // the directory is created too
-	const n = 6
-	var wg sync.WaitGroup
-	errs := make([]error, n)
-	dbs := make([]*sqlite.DB, n)
-	for i := range n {
-		wg.Go(func() { dbs[i], errs[i] = sqlite.Open(ctx, path, sqlite.Options{Logger: quiet}) })
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Fatalf("Open %d: %v", i, err)
+	var path string
+	for round := range 10 { // new files: their first connections race to turn them to WAL
+		path = filepath.Join(t.TempDir(), "data", "fedi.db") // the directory is created too
+		const n = 6
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		dbs := make([]*sqlite.DB, n)
+		for i := range n {
+			wg.Go(func() { dbs[i], errs[i] = sqlite.Open(ctx, path, sqlite.Options{Logger: quiet}) })
 		}
-		dbs[i].Close()
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("round %d, Open %d: %v", round, i, err)
+			}
+			dbs[i].Close()
+		}
 	}
 	db, err := sqlite.Open(ctx, path, sqlite.Options{Logger: quiet})
 	if err != nil {

@@ -137,6 +137,10 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	db.r.SetMaxOpenConns(opts.Readers)
 	db.r.SetMaxIdleConns(opts.Readers)
 
+	if err := connect(ctx, db.w, opts.BusyTimeout); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, hint(err))
+	}
 	n, err := migrate(ctx, db.w)
 	if err != nil {
 		db.Close()
@@ -152,6 +156,27 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		}
 	}
 	return db, nil
+}
+
+// connect opens the writer's connection. A new file turns to WAL as the
+// first connection to it opens, and while another process's connection
+// does so, SQLite answers that the database is locked at once instead of
+// waiting for the busy timeout: connect waits and tries again, within
+// that timeout.
+func connect(ctx context.Context, w *sql.DB, busy time.Duration) error {
+	deadline := time.Now().Add(busy)
+	for delay := time.Millisecond; ; delay = min(2*delay, 50*time.Millisecond) {
+		err := w.PingContext(ctx)
+		var se *sqlite.Error
+		if err == nil || !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().Add(delay).After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+	}
 }
 
 // dsn builds the connection string. The pragmas run on every new
