@@ -17,9 +17,12 @@
 // cancelled contexts, and writes whose context is cancelled while they
 // run, which must report success or have no effect (a second or so per
 // kind of write). It sleeps for a few seconds in all to let leases
-// expire, and runs its subtests one after another. A check that depends
-// on time and runs past its window on an overloaded machine skips, saying
-// so, rather than fail for the wrong reason.
+// expire, and runs its subtests one after another. The checks of the
+// queue that depend on time scale their windows to the queue's measured
+// round trip; one that still runs past its window on an overloaded
+// machine skips, saying so, rather than fail for the wrong reason, and
+// TestQueue fails if all of them skip. The checks of ordering, retries
+// and leases that can do without a clock do, and never skip.
 //
 // Benchmark measures an adapter's dedupe, put, get, enqueue and
 // lease+ack throughput in the same shape, so that adapters compare.
