@@ -15,3 +15,9 @@ func TestConformance(t *testing.T) {
 func BenchmarkStore(b *testing.B) {
 	storagetest.Benchmark(b, func(*testing.B) storage.Store { return memory.New() })
 }
+
+// BenchmarkLeaseAck is the queue's lease+ack throughput alone, with and
+// without ordering keys.
+func BenchmarkLeaseAck(b *testing.B) {
+	storagetest.BenchmarkLeaseAck(b, func(*testing.B) storage.Queue { return memory.New().Queue })
+}

@@ -36,6 +36,12 @@ func BenchmarkStore(b *testing.B) {
 	storagetest.Benchmark(b, func(b *testing.B) storage.Store { return open(b).Store() })
 }
 
+// BenchmarkLeaseAck is the queue's lease+ack throughput alone, with and
+// without ordering keys.
+func BenchmarkLeaseAck(b *testing.B) {
+	storagetest.BenchmarkLeaseAck(b, func(b *testing.B) storage.Queue { return open(b).Store().Queue })
+}
+
 // BenchmarkBaseline measures a bare autocommitted INSERT of two text
 // columns into a table with a primary key, with the pragmas the store uses
 // and a prepared statement, to compare the store's operations with in the

@@ -16,19 +16,34 @@ import (
 // 8 concurrent workers. newStore is called once per benchmark (not per
 // b.N) and must return an empty store. Each reports its throughput as
 // ops/s (deliveries/s for the queue) next to ns/op. LeaseAck acks each
-// leased batch with one call, LeaseAckEach each delivery with its own.
+// leased batch with one call, LeaseAckEach each delivery with its own, and
+// LeaseAckKeyed is LeaseAck with ordering keys, as an outbox enqueues a
+// fan-out: one key, the object's id, per 50 deliveries to 50 inboxes.
 func Benchmark(b *testing.B, newStore func(b *testing.B) storage.Store) {
 	b.Run("Dedupe/Record", func(b *testing.B) { benchDedupe(b, newStore(b).Dedupe) })
 	b.Run("Objects/Put", func(b *testing.B) { benchPut(b, newStore(b).Objects) })
 	b.Run("Objects/Get", func(b *testing.B) { benchGet(b, newStore(b).Objects) })
-	b.Run("Queue/Enqueue", func(b *testing.B) { benchEnqueue(b, newStore(b).Queue, 1) })
-	b.Run("Queue/Enqueue100", func(b *testing.B) { benchEnqueue(b, newStore(b).Queue, 100) })
+	b.Run("Queue", func(b *testing.B) {
+		b.Run("Enqueue", func(b *testing.B) { benchEnqueue(b, newStore(b).Queue, 1) })
+		b.Run("Enqueue100", func(b *testing.B) { benchEnqueue(b, newStore(b).Queue, 100) })
+		BenchmarkLeaseAck(b, func(b *testing.B) storage.Queue { return newStore(b).Queue })
+	})
+}
+
+// BenchmarkLeaseAck measures a queue's lease+ack throughput alone, with
+// 1 and 8 workers, as Benchmark does, so that an adapter can run it as
+// its own benchmark. newQueue is called once per benchmark and must
+// return an empty queue.
+func BenchmarkLeaseAck(b *testing.B, newQueue func(b *testing.B) storage.Queue) {
 	for _, workers := range []int{1, 8} {
-		b.Run(fmt.Sprintf("Queue/LeaseAck/workers=%d", workers), func(b *testing.B) {
-			benchLeaseAck(b, newStore(b).Queue, workers, true)
+		b.Run(fmt.Sprintf("LeaseAck/workers=%d", workers), func(b *testing.B) {
+			benchLeaseAck(b, newQueue(b), workers, true, false)
 		})
-		b.Run(fmt.Sprintf("Queue/LeaseAckEach/workers=%d", workers), func(b *testing.B) {
-			benchLeaseAck(b, newStore(b).Queue, workers, false)
+		b.Run(fmt.Sprintf("LeaseAckKeyed/workers=%d", workers), func(b *testing.B) {
+			benchLeaseAck(b, newQueue(b), workers, true, true)
+		})
+		b.Run(fmt.Sprintf("LeaseAckEach/workers=%d", workers), func(b *testing.B) {
+			benchLeaseAck(b, newQueue(b), workers, false, false)
 		})
 	}
 }
@@ -89,7 +104,9 @@ func benchGet(b *testing.B, s storage.Objects) {
 	perSecond(b, b.N, "gets")
 }
 
-func benchDeliveries(from, n int) []storage.Delivery {
+// benchDeliveries returns deliveries from to from+n-1, to 50 inboxes in
+// turn, each 50 with one ordering key when keyed.
+func benchDeliveries(from, n int, keyed bool) []storage.Delivery {
 	ds := make([]storage.Delivery, n)
 	for i := range ds {
 		ds[i] = storage.Delivery{
@@ -97,13 +114,16 @@ func benchDeliveries(from, n int) []storage.Delivery {
 			Inbox:    fmt.Sprintf("https://remote%d.example/inbox", (from+i)%50),
 			Body:     benchDoc,
 		}
+		if keyed {
+			ds[i].OrderingKey = fmt.Sprintf("https://example.test/notes/%d", (from+i)/50)
+		}
 	}
 	return ds
 }
 
 func benchEnqueue(b *testing.B, q storage.Queue, batch int) {
 	ctx := context.Background()
-	ds := benchDeliveries(0, batch)
+	ds := benchDeliveries(0, batch, false)
 	b.ResetTimer()
 	for range b.N {
 		if err := q.Enqueue(ctx, ds...); err != nil {
@@ -113,14 +133,14 @@ func benchEnqueue(b *testing.B, q storage.Queue, batch int) {
 	perSecond(b, b.N*batch, "deliveries")
 }
 
-// benchLeaseAck fills the queue with b.N deliveries, untimed, then has
-// workers lease batches of 16 and ack them, the batch at once or each
-// delivery on its own, until all are done.
-func benchLeaseAck(b *testing.B, q storage.Queue, workers int, batch bool) {
+// benchLeaseAck fills the queue with b.N deliveries, untimed, with
+// ordering keys or not, then has workers lease batches of 16 and ack
+// them, the batch at once or each delivery on its own, until all are done.
+func benchLeaseAck(b *testing.B, q storage.Queue, workers int, batch, keyed bool) {
 	ctx := context.Background()
 	const chunk = 1000
 	for i := 0; i < b.N; i += chunk {
-		if err := q.Enqueue(ctx, benchDeliveries(i, min(chunk, b.N-i))...); err != nil {
+		if err := q.Enqueue(ctx, benchDeliveries(i, min(chunk, b.N-i), keyed)...); err != nil {
 			b.Fatal(err)
 		}
 	}
