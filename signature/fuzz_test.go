@@ -1,6 +1,12 @@
 package signature
 
 import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
 	"errors"
 	"strings"
 	"testing"
@@ -54,4 +60,65 @@ func checkMalformed(t *testing.T, err error) {
 	if !errors.As(err, &e) || !errors.Is(err, ErrMalformed) {
 		t.Fatalf("untyped error %v", err)
 	}
+}
+
+// FuzzParseKey feeds the two key parsers that read what a remote key or
+// actor document carries: publicKeyPem and publicKeyMultibase. Neither
+// may panic; every error must be an unsupported-key *Error; and a key
+// that parses must encode, in both forms, to text that parses back to the
+// same key.
+func FuzzParseKey(f *testing.F) {
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		f.Fatal(err)
+	}
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		f.Fatal(err)
+	}
+	edKey := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
+	for _, k := range []crypto.Signer{rsaKey, ecKey, edKey} {
+		pemText, err := PublicKeyPEM(k.Public())
+		if err != nil {
+			f.Fatal(err)
+		}
+		mk, err := Multikey(k.Public())
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(pemText)
+		f.Add(mk)
+	}
+	f.Add("z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2")
+	f.Add("-----BEGIN RSA PUBLIC KEY-----\nMAA=\n-----END RSA PUBLIC KEY-----\n")
+	f.Add("z1111")
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, parse := range []func(string) (crypto.PublicKey, error){ParsePublicKeyPEM, ParseMultikey} {
+			pub, err := parse(s)
+			if err != nil {
+				var e *Error
+				if !errors.As(err, &e) || !errors.Is(err, ErrUnsupportedKey) {
+					t.Fatalf("untyped error %v", err)
+				}
+				continue
+			}
+			type equaler interface{ Equal(crypto.PublicKey) bool }
+			pemText, err := PublicKeyPEM(pub)
+			if err != nil {
+				t.Fatalf("%T parsed from %q does not encode as PEM: %v", pub, s, err)
+			}
+			again, err := ParsePublicKeyPEM(pemText)
+			if err != nil || !again.(equaler).Equal(pub) {
+				t.Fatalf("PEM round trip of %q: %v", s, err)
+			}
+			mk, err := Multikey(pub)
+			if err != nil {
+				t.Fatalf("%T parsed from %q does not encode as a Multikey: %v", pub, s, err)
+			}
+			again, err = ParseMultikey(mk)
+			if err != nil || !again.(equaler).Equal(pub) {
+				t.Fatalf("Multikey round trip of %q: %v", s, err)
+			}
+		}
+	})
 }
