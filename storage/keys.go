@@ -8,6 +8,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -26,21 +27,45 @@ type Key struct {
 	// it empty and sets Signer.
 	PEM []byte
 	// Signer, when set, signs with the private key; it takes precedence
-	// over PEM. Stores never persist it.
+	// over PEM. Stores never persist it; the adapters fedi ships set it,
+	// parsed from PEM, on the keys they return (see ReadKey).
 	Signer crypto.Signer
 	// Created is when the key was created, which orders an actor's keys.
 	Created time.Time
 }
 
 // PrivateKey returns the key's signer: k.Signer when set, or the key
-// parsed from k.PEM.
+// parsed from k.PEM. The error wraps ErrInvalid.
 func (k Key) PrivateKey() (crypto.Signer, error) {
 	if k.Signer != nil {
 		return k.Signer, nil
 	}
-	block, _ := pem.Decode(k.PEM)
+	s, err := parsePrivateKey(k.PEM)
+	if err != nil {
+		return nil, fmt.Errorf("storage: key %q: %w (%w)", k.ID, err, ErrInvalid)
+	}
+	return s, nil
+}
+
+// ReadKey completes a key that an adapter read back from its database:
+// it parses k.PEM into k.Signer, so that whoever signs with the key does
+// not parse it again. PutKey stored only PEM that parsed, so PEM that no
+// longer does was damaged outside fedi, and is reported as a
+// *CorruptError naming the key.
+func ReadKey(k Key) (Key, error) {
+	s, err := parsePrivateKey(k.PEM)
+	if err != nil {
+		return Key{}, &CorruptError{Kind: "key", IRI: k.ID, Err: err}
+	}
+	k.Signer = s
+	return k, nil
+}
+
+// parsePrivateKey parses a PKCS #8 or PKCS #1 private key in PEM.
+func parsePrivateKey(text []byte) (crypto.Signer, error) {
+	block, _ := pem.Decode(text)
 	if block == nil {
-		return nil, fmt.Errorf("storage: key %q: no PEM block: %w", k.ID, ErrInvalid)
+		return nil, errors.New("no PEM block")
 	}
 	var (
 		key any
@@ -55,7 +80,7 @@ func (k Key) PrivateKey() (crypto.Signer, error) {
 		err = fmt.Errorf("PEM block %q is not a private key", block.Type)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("storage: key %q: %w (%w)", k.ID, err, ErrInvalid)
+		return nil, err
 	}
 	switch s := key.(type) {
 	case *rsa.PrivateKey:
@@ -65,7 +90,7 @@ func (k Key) PrivateKey() (crypto.Signer, error) {
 	case *ecdsa.PrivateKey:
 		return s, nil
 	}
-	return nil, fmt.Errorf("storage: key %q: unsupported key type %T: %w", k.ID, key, ErrInvalid)
+	return nil, fmt.Errorf("unsupported key type %T", key)
 }
 
 // KeySource gives the private keys of our actors to whatever signs for
@@ -74,11 +99,12 @@ func (k Key) PrivateKey() (crypto.Signer, error) {
 // PEM in the database. Implementations are safe for concurrent use.
 type KeySource interface {
 	// Key returns the key whose ID is keyID, or an error wrapping
-	// ErrNotFound.
+	// ErrNotFound. A stored key whose PEM no longer parses is a
+	// *CorruptError naming it.
 	Key(ctx context.Context, keyID string) (Key, error)
 
 	// Keys returns the keys of the actor owner, newest first, or an empty
-	// slice when it has none.
+	// slice when it has none. A damaged key fails the call, as in Key.
 	Keys(ctx context.Context, owner string) ([]Key, error)
 }
 

@@ -63,6 +63,12 @@ func (s *keys) PutKey(ctx context.Context, k storage.Key) error {
 	}
 	k.PEM = bytes.Clone(k.PEM)
 	k.Signer = nil
+	// Parse once here, as the SQL adapters do on every read, so that keys
+	// come back with their Signer set.
+	k, err := storage.ReadKey(k)
+	if err != nil {
+		return fmt.Errorf("memory: put key: %w", err)
+	}
 	k.Created = dbutil.Micro(k.Created)
 	if k.Created.IsZero() {
 		k.Created = dbutil.Now()

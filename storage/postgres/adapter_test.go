@@ -170,6 +170,7 @@ func TestCorruptRows(t *testing.T) {
 			"object":   {"fedi_objects", "data", "iri"},
 			"actor":    {"fedi_actors", "document", "iri"},
 			"delivery": {"fedi_deliveries", "body", "activity"},
+			"key":      {"fedi_keys", "pem", "id"},
 		}[kind]
 		table, column, key := cols[0], cols[1], cols[2]
 		q := `UPDATE ` + pgx.Identifier{schema, table}.Sanitize() + ` SET ` + column + ` = $1 WHERE ` + key + ` = $2`

@@ -26,7 +26,7 @@ func (s *keys) Key(ctx context.Context, keyID string) (storage.Key, error) {
 		return storage.Key{}, fmt.Errorf("postgres: key %q: %w", keyID, ctxErr(ctx, err))
 	}
 	k.Created = dbutil.Micro(k.Created)
-	return k, nil
+	return storage.ReadKey(k)
 }
 
 func (s *keys) Keys(ctx context.Context, owner string) ([]storage.Key, error) {
@@ -45,6 +45,9 @@ func (s *keys) Keys(ctx context.Context, owner string) ([]storage.Key, error) {
 			return nil, fmt.Errorf("postgres: keys of %q: %w", owner, ctxErr(ctx, err))
 		}
 		k.Created = dbutil.Micro(k.Created)
+		if k, err = storage.ReadKey(k); err != nil {
+			return nil, err
+		}
 		ks = append(ks, k)
 	}
 	if err := rows.Err(); err != nil {

@@ -57,6 +57,7 @@ func TestCorruptRows(t *testing.T) {
 			"object":   `UPDATE fedi_objects SET data = ? WHERE iri = ?`,
 			"actor":    `UPDATE fedi_actors SET document = ? WHERE iri = ?`,
 			"delivery": `UPDATE fedi_deliveries SET body = ? WHERE activity = ?`,
+			"key":      `UPDATE fedi_keys SET pem = ? WHERE id = ?`,
 		}[kind]
 		exec1(t, r, stmt, value, iri)
 	})

@@ -26,7 +26,7 @@ func (s *keys) Key(ctx context.Context, keyID string) (storage.Key, error) {
 		return storage.Key{}, fmt.Errorf("sqlite: key %q: %w", keyID, hint(err))
 	}
 	k.Created = dbutil.FromMicro(created)
-	return k, nil
+	return storage.ReadKey(k)
 }
 
 func (s *keys) Keys(ctx context.Context, owner string) ([]storage.Key, error) {
@@ -46,6 +46,9 @@ func (s *keys) Keys(ctx context.Context, owner string) ([]storage.Key, error) {
 			return nil, fmt.Errorf("sqlite: keys of %q: %w", owner, hint(err))
 		}
 		k.Created = dbutil.FromMicro(created)
+		if k, err = storage.ReadKey(k); err != nil {
+			return nil, err
+		}
 		ks = append(ks, k)
 	}
 	if err := rows.Err(); err != nil {

@@ -4,6 +4,10 @@ package faulttest
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,9 +20,9 @@ import (
 )
 
 // Damage overwrites one stored document behind the store's back: the
-// object's data, the actor's document or the delivery's body (kind
-// "object", "actor" or "delivery") of the row whose IRI (the activity's,
-// for a delivery) is iri.
+// object's data, the actor's document, the delivery's body or the key's
+// PEM (kind "object", "actor", "delivery" or "key") of the row whose IRI
+// (the activity's, for a delivery) is iri.
 type Damage func(t *testing.T, kind, iri string, value []byte)
 
 // Logs keeps the records a store logs. Give slog.New(logs) to the store.
@@ -56,7 +60,7 @@ func (h *Logs) logged(key, value string) bool {
 	return false
 }
 
-// CorruptRows damages an object, an actor and a delivery in st, an empty
+// CorruptRows damages an object, an actor, a delivery and a key in st, an empty
 // store that logs to logs: reads must report a *storage.CorruptError
 // naming the row, never panic, and the queue must dead-letter (and log) a
 // delivery it cannot read instead of failing every lease.
@@ -70,6 +74,19 @@ func CorruptRows(t *testing.T, st storage.Store, logs *Logs, damage Damage) {
 	if err := st.Actors.Put(ctx, storage.RemoteActor{IRI: actor, Keys: []storage.PublicKey{{ID: actor + "#key", PEM: "pem"}}, Document: []byte(`{}`)}); err != nil {
 		t.Fatal(err)
 	}
+	keyID := "https://example.test/users/alice#main-key"
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks := st.Keys.(storage.KeyStore)
+	if err := ks.PutKey(ctx, storage.Key{ID: keyID, Owner: "https://example.test/users/alice", PEM: pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})}); err != nil {
+		t.Fatal(err)
+	}
 	var ds []storage.Delivery
 	for i := range 3 {
 		act := fmt.Sprintf("https://example.test/activities/%d", i)
@@ -81,6 +98,7 @@ func CorruptRows(t *testing.T, st storage.Store, logs *Logs, damage Damage) {
 	damage(t, "object", note, []byte(`{"id": "x"`))
 	damage(t, "actor", actor, []byte("\xff\xfe garbage"))
 	damage(t, "delivery", ds[1].Activity, []byte(`{"type":"Create",`))
+	damage(t, "key", keyID, []byte("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"))
 
 	for _, tt := range []struct {
 		name string
@@ -91,12 +109,17 @@ func CorruptRows(t *testing.T, st storage.Store, logs *Logs, damage Damage) {
 		{"Objects.Get", func() error { _, err := st.Objects.Get(ctx, note); return err }, "object", note},
 		{"Actors.Get", func() error { _, err := st.Actors.Get(ctx, actor); return err }, "actor", actor},
 		{"Actors.ByKey", func() error { _, err := st.Actors.ByKey(ctx, actor+"#key"); return err }, "actor", actor},
+		{"Keys.Key", func() error { _, err := ks.Key(ctx, keyID); return err }, "key", keyID},
+		{"Keys.Keys", func() error { _, err := ks.Keys(ctx, "https://example.test/users/alice"); return err }, "key", keyID},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.call()
 			var ce *storage.CorruptError
 			if !errors.As(err, &ce) || ce.Kind != tt.kind || ce.IRI != tt.iri || !strings.Contains(err.Error(), tt.iri) {
 				t.Fatalf("got %v, want a *storage.CorruptError naming %s %q", err, tt.kind, tt.iri)
+			}
+			if errors.Is(err, storage.ErrInvalid) {
+				t.Fatalf("%v blames the caller's argument (ErrInvalid) for a damaged row", err)
 			}
 		})
 	}
