@@ -68,7 +68,7 @@ func CheckObject(obj Object) error {
 			return err
 		}
 	}
-	if len(obj.Type) > maxIRI || !utf8.ValidString(obj.Type) || strings.ContainsRune(obj.Type, 0) {
+	if len(obj.Type) > MaxIRI || !utf8.ValidString(obj.Type) || strings.ContainsRune(obj.Type, 0) {
 		return fmt.Errorf("storage: object %q: malformed type: %w", obj.IRI, ErrInvalid)
 	}
 	return CheckJSON("object "+strconv.Quote(obj.IRI), obj.Data)

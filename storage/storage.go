@@ -65,13 +65,21 @@ type Store struct {
 	Actors Actors
 }
 
-// maxIRI bounds the length of an IRI. Real ones are far shorter; the bound
-// keeps a hostile id from bloating indexes.
-const maxIRI = 4096
+// MaxIRI is the longest IRI, in bytes, that a store accepts as a key;
+// CheckIRI refuses longer ones with ErrInvalid, in every adapter alike.
+//
+// Real IRIs are far shorter (Lemmy keeps them in 255 characters). The
+// bound is set by PostgreSQL, whose B-tree index entries hold at most
+// 2,704 bytes: several indexes pair two IRIs (a collection and a member,
+// an activity and its recipient, an inbox and an ordering key), and two
+// incompressible IRIs of MaxIRI bytes fit in one entry with room to
+// spare. A server should refuse an activity whose id is longer, with a
+// 400, rather than accept it and fail to record it.
+const MaxIRI = 1280
 
 // CheckIRI reports whether iri is acceptable as a key: non-empty, valid
 // UTF-8, free of NUL and control characters (C0, DEL and C1), and at most
-// 4096 bytes. It does not parse the IRI: storage compares IRIs byte for
+// MaxIRI bytes. It does not parse the IRI: storage compares IRIs byte for
 // byte and leaves their syntax to vocab. Adapters call it so that every
 // store accepts and rejects the same keys; the error wraps ErrInvalid.
 //
@@ -85,8 +93,8 @@ func CheckIRI(what, iri string) error {
 	switch {
 	case iri == "":
 		return fmt.Errorf("storage: empty %s: %w", what, ErrInvalid)
-	case len(iri) > maxIRI:
-		return fmt.Errorf("storage: %s longer than %d bytes: %w", what, maxIRI, ErrInvalid)
+	case len(iri) > MaxIRI:
+		return fmt.Errorf("storage: %s longer than %d bytes: %w", what, MaxIRI, ErrInvalid)
 	case !utf8.ValidString(iri):
 		return fmt.Errorf("storage: %s %q is not valid UTF-8: %w", what, iri, ErrInvalid)
 	}

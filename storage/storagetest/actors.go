@@ -25,6 +25,7 @@ func TestActors(t *testing.T, newActors func(t *testing.T) storage.Actors) {
 		{"Invalid", actorsInvalid},
 		{"Large", actorsLarge},
 		{"UnicodeIRIs", actorsUnicode},
+		{"LongIRIs", actorsLongIRIs},
 		{"Cancelled", actorsCancelled},
 	})
 }

@@ -27,6 +27,7 @@ func TestCollections(t *testing.T, newCollections func(t *testing.T) storage.Col
 		{"PagingWhileWritingConcurrently", collectionsPagingConcurrent},
 		{"Invalid", collectionsInvalid},
 		{"UnicodeIRIs", collectionsUnicode},
+		{"LongIRIs", collectionsLongIRIs},
 		{"Cancelled", collectionsCancelled},
 		{"CancelledMidCall", collectionsCancelledMidCall},
 	})

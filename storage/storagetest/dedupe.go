@@ -22,6 +22,7 @@ func TestDedupe(t *testing.T, newDedupe func(t *testing.T) storage.Dedupe) {
 		{"Prune", dedupePrune},
 		{"Invalid", dedupeInvalid},
 		{"UnicodeIRIs", dedupeUnicode},
+		{"LongIRIs", dedupeLongIRIs},
 		{"Cancelled", dedupeCancelled},
 		{"CancelledMidCall", dedupeCancelledMidCall},
 	})

@@ -41,6 +41,7 @@ func TestKeys(t *testing.T, newKeys func(t *testing.T) storage.KeySource) {
 		{"Delete", keysDelete},
 		{"DeleteUnstorable", keysDeleteUnstorable},
 		{"Invalid", keysInvalid},
+		{"LongIRIs", keysLongIRIs},
 		{"Cancelled", keysCancelled},
 	})
 }

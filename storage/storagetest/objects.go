@@ -26,6 +26,7 @@ func TestObjects(t *testing.T, newObjects func(t *testing.T) storage.Objects) {
 		{"Invalid", objectsInvalid},
 		{"Large", objectsLarge},
 		{"UnicodeIRIs", objectsUnicode},
+		{"LongIRIs", objectsLongIRIs},
 		{"ConcurrentReplace", objectsConcurrentReplace},
 		{"ConcurrentClaim", objectsConcurrentClaim},
 		{"Cancelled", objectsCancelled},

@@ -50,6 +50,7 @@ func TestQueue(t *testing.T, newQueue func(t *testing.T) storage.Queue) {
 		{"Stats", queueStats},
 		{"Large", queueLarge},
 		{"Invalid", queueInvalid},
+		{"LongIRIs", queueLongIRIs},
 		{"UnicodeIRIs", queueUnicode},
 		{"Cancelled", queueCancelled},
 		{"EnqueueCancelledMidCall", queueEnqueueCancelledMidCall},
