@@ -176,6 +176,10 @@ type DeadLetters interface {
 	// OrderingKey has been leased since it was given up on: that one may
 	// have been delivered, and requeueing would deliver out of order, a
 	// Create after its Delete. A deliberate resend is a new Enqueue.
+	// This holds against leases in flight too: a Requeue may wait for
+	// them to finish, and a lease that began before the Requeue
+	// committed must not take a later delivery of the chain once it
+	// returned nil.
 	Requeue(ctx context.Context, id string, at time.Time) error
 
 	// Discard deletes the dead letter id, or fails with ErrNotFound.

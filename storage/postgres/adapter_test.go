@@ -275,3 +275,81 @@ func TestRequeueWhileLeasing(t *testing.T) {
 		t.Fatalf("Lease after Requeue = %v, %v; want the Create alone", ds, err)
 	}
 }
+
+// TestRequeueRacingLease requeues a dead Create while a lease statement,
+// slowed by thousands of deliveries it must scan past, is in flight. The
+// lease started before the Requeue committed, so it saw the Create given
+// up on; it must still never take the Delete of the same object while
+// the Create is live again. Either the Requeue waits the lease out and
+// refuses (the Delete was leased: ErrConflict), or the lease waits for
+// the Requeue and holds the Delete back.
+func TestRequeueRacingLease(t *testing.T) {
+	ctx := context.Background()
+	dsn := testDSN(t)
+	schema := freshSchema(t, dsn)
+	q := open(t, postgres.Options{Schema: schema}).Store().Queue
+	dl := q.(storage.DeadLetters)
+
+	// Each filler chain has a head not yet due and a follower long due:
+	// every lease scans past the followers, and holds them back.
+	const chains = 20000
+	now := time.Now()
+	var filler []storage.Delivery
+	for i := range chains {
+		inbox := fmt.Sprintf("https://filler.example/%d/inbox", i)
+		filler = append(filler,
+			storage.Delivery{Activity: "https://example.test/a/1", Inbox: inbox, OrderingKey: "k", Body: []byte(`{}`), NotBefore: now.Add(time.Hour)},
+			storage.Delivery{Activity: "https://example.test/a/2", Inbox: inbox, OrderingKey: "k", Body: []byte(`{}`), NotBefore: now.Add(-time.Hour)})
+	}
+	if err := q.Enqueue(ctx, filler...); err != nil {
+		t.Fatal(err)
+	}
+
+	deadline := time.Now().Add(time.Minute)
+	conflicts := 0
+	for k := 0; k < 12 && time.Now().Before(deadline); k++ {
+		inbox := fmt.Sprintf("https://remote.example/%d/inbox", k)
+		note := fmt.Sprintf("https://example.test/notes/%d", k)
+		due := time.Now().Add(-time.Minute)
+		create := storage.Delivery{Activity: note + "/create", Inbox: inbox, OrderingKey: note, Body: []byte(`{"type":"Create"}`), NotBefore: due}
+		del := storage.Delivery{Activity: note + "/delete", Inbox: inbox, OrderingKey: note, Body: []byte(`{"type":"Delete"}`), NotBefore: due}
+		if err := q.Enqueue(ctx, create, del); err != nil {
+			t.Fatal(err)
+		}
+		ds, err := q.Lease(ctx, 1, time.Minute)
+		if err != nil || len(ds) != 1 || ds[0].Activity != create.Activity {
+			t.Fatalf("Lease = %v, %v; want the Create", ds, err)
+		}
+		dead := ds[0]
+		if err := q.GiveUp(ctx, dead.Receipt, "HTTP 401"); err != nil {
+			t.Fatal(err)
+		}
+
+		leased := make(chan []storage.Delivery, 1)
+		go func() {
+			ds, err := q.Lease(ctx, 1, time.Minute)
+			if err != nil {
+				t.Error(err)
+			}
+			leased <- ds
+		}()
+		time.Sleep(time.Duration(k%6) * 5 * time.Millisecond)
+		rqErr := dl.Requeue(ctx, dead.ID, time.Now().Add(time.Hour))
+		ds = <-leased
+		tookDelete := len(ds) == 1 && ds[0].Activity == del.Activity
+		switch {
+		case rqErr == nil && tookDelete:
+			t.Fatalf("round %d: Requeue of the Create succeeded while a lease took the Delete of the same object", k)
+		case rqErr != nil && !errors.Is(rqErr, storage.ErrConflict):
+			t.Fatalf("round %d: Requeue: %v", k, rqErr)
+		case rqErr != nil:
+			conflicts++
+		}
+		for _, d := range ds {
+			if err := q.Ack(ctx, d.Receipt); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	t.Logf("%d of the rounds' lease took the Delete first, and Requeue refused", conflicts)
+}

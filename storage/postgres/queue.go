@@ -342,6 +342,17 @@ func (q *queue) Requeue(ctx context.Context, id string, at time.Time) error {
 	}
 	var changed int64
 	err = pgx.BeginFunc(ctx, q.db.pool, func(tx pgx.Tx) error {
+		// A lease statement sees the queue as it was when it started. One
+		// that started before this Requeue commits could still find the
+		// dead letter given up on, and lease a later delivery of its chain
+		// after this transaction checked that none was. So wait out the
+		// statements writing the queue now, and hold off new ones until
+		// this commits; they then see the delivery live again. Reads go
+		// on; a requeue is a rare act of an operator, and the wait lasts
+		// one lease statement.
+		if _, err := tx.Exec(ctx, `LOCK TABLE fedi_deliveries IN SHARE ROW EXCLUSIVE MODE`); err != nil {
+			return err
+		}
 		var (
 			inbox, key string
 			overtaken  bool
