@@ -57,6 +57,7 @@ func (s *dedupe) Prune(ctx context.Context, before time.Time) (int64, error) {
 	if err := done(ctx, "prune"); err != nil {
 		return 0, err
 	}
+	before = dbutil.Micro(before) // as the SQL stores compare it
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var n int64

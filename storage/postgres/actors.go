@@ -100,7 +100,8 @@ func (s *actors) Put(ctx context.Context, a storage.RemoteActor) error {
 		}
 		_, err = tx.Exec(ctx, `
 			INSERT INTO fedi_actor_keys (key_id, actor, pos, pem)
-			SELECT id, $1, n, pem FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS u(id, pem, n)`,
+			SELECT id, $1, n, pem FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS u(id, pem, n)
+			ORDER BY id`, // two Puts claiming the same keys wait for each other in one order, not deadlock
 			a.IRI, ids, pems)
 		if isUniqueViolation(err) {
 			// Another actor claimed one of the keys since the check.

@@ -3,6 +3,7 @@ package storagetest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -20,6 +21,7 @@ func TestActors(t *testing.T, newActors func(t *testing.T) storage.Actors) {
 		{"PutGet", actorsPutGet},
 		{"ReplaceKeys", actorsReplaceKeys},
 		{"KeyConflict", actorsKeyConflict},
+		{"ConcurrentKeyClaims", actorsConcurrentClaims},
 		{"Gone", actorsGone},
 		{"Delete", actorsDelete},
 		{"Invalid", actorsInvalid},
@@ -121,6 +123,42 @@ func actorsKeyConflict(t *testing.T, ctx context.Context, s storage.Actors) {
 	got, err := s.ByKey(ctx, bob.Keys[0].ID)
 	must(t, err, "ByKey")
 	actorIs(t, got, bob)
+}
+
+// actorsConcurrentClaims has two actors claim the same two key ids at
+// once, listed in opposite orders, round after round: in each round at
+// most one wins, the other fails with ErrConflict and nothing else (a
+// store that locks the keys in list order deadlocks here), and the
+// winner holds both keys.
+func actorsConcurrentClaims(t *testing.T, ctx context.Context, s storage.Actors) {
+	for round := range 200 {
+		k1, k2 := fmt.Sprintf("%s#k1", iri(t, fmt.Sprint(round))), fmt.Sprintf("%s#k2", iri(t, fmt.Sprint(round)))
+		a := storage.RemoteActor{IRI: iri(t, fmt.Sprintf("a%d", round)), Keys: []storage.PublicKey{{ID: k1, PEM: "a1"}, {ID: k2, PEM: "a2"}}}
+		b := storage.RemoteActor{IRI: iri(t, fmt.Sprintf("b%d", round)), Keys: []storage.PublicKey{{ID: k2, PEM: "b2"}, {ID: k1, PEM: "b1"}}}
+		errs := make(chan error, 2)
+		for _, x := range []storage.RemoteActor{a, b} {
+			go func() { errs <- s.Put(ctx, x) }()
+		}
+		won := 0
+		for range 2 {
+			err := <-errs
+			if err == nil {
+				won++
+			} else if !errors.Is(err, storage.ErrConflict) {
+				t.Fatalf("round %d: Put of an actor claiming contested keys: %v, want nil or ErrConflict", round, err)
+			}
+		}
+		if won != 1 {
+			t.Fatalf("round %d: %d actors won the same keys, want exactly 1", round, won)
+		}
+		o1, err := s.ByKey(ctx, k1)
+		must(t, err, "ByKey k1")
+		o2, err := s.ByKey(ctx, k2)
+		must(t, err, "ByKey k2")
+		if o1.IRI != o2.IRI {
+			t.Fatalf("round %d: the keys went to two actors, %s and %s", round, o1.IRI, o2.IRI)
+		}
+	}
 }
 
 func actorsGone(t *testing.T, ctx context.Context, s storage.Actors) {
