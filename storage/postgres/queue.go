@@ -366,10 +366,12 @@ func (q *queue) Requeue(ctx context.Context, id string, at time.Time) error {
 			return err
 		}
 		if key != "" && !overtaken {
-			// A lease in flight may be about to overtake it: take the
-			// later deliveries of its chain from under such leases, or
-			// give way to one that holds them. Once this commits, they
-			// wait for the requeued delivery again.
+			// Refuse if a later delivery of its chain has been leased.
+			// The table lock above has waited out lease statements; a
+			// later delivery still row-locked here is held by some other
+			// transaction that may lease or send it, so give way to it
+			// too. Once this commits, they wait for the requeued
+			// delivery again.
 			err = tx.QueryRow(ctx, `
 				SELECT coalesce(bool_or(leases > 0), false) FROM (
 					SELECT leases FROM fedi_deliveries
