@@ -1338,7 +1338,10 @@ func (d *decoder) source(p parts, n int32, ki *keyInfo) (bool, error) {
 				src.MediaType = ap.MimeType(d.str(c))
 			}
 		}
-		if d.stringMembers(n, "content", "mediaType") && d.member1(n, "content") != 0 {
+		// The typed form is kept alone only when Encode can rebuild the
+		// input from it: an empty mediaType reads as an absent one.
+		if d.stringMembers(n, "content", "mediaType") && d.member1(n, "content") != 0 &&
+			(src.MediaType != "" || d.member1(n, "mediaType") == 0) {
 			return true, nil
 		}
 		snap := p.st.snapshot()
