@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -1158,22 +1159,17 @@ func (d *decoder) duration(p parts, n int32, ki *keyInfo, dst *time.Duration) (b
 	return false, d.fail(ErrPropertyType, n, "expected an xsd:duration string, got "+d.nodes[n].kind.article())
 }
 
-// members returns the member names of an object node and whether all the
-// member values are strings.
+// stringMembers reports whether the object node n is one that its typed
+// form alone rebuilds exactly: at least one member, each a non-empty
+// string named in allowed. An empty object or an empty string reads the
+// same as an absent member in go-ap's structs, so such an object is kept
+// raw beside its typed form instead.
 func (d *decoder) stringMembers(n int32, allowed ...string) bool {
+	if d.nodes[n].child == 0 {
+		return false
+	}
 	for c := d.nodes[n].child; c != 0; c = d.nodes[c].next {
-		if d.nodes[c].kind != kindString {
-			return false
-		}
-		k := d.key(c)
-		ok := false
-		for _, a := range allowed {
-			if a == k {
-				ok = true
-				break
-			}
-		}
-		if !ok {
+		if d.nodes[c].kind != kindString || d.str(c) == "" || !slices.Contains(allowed, d.key(c)) {
 			return false
 		}
 	}
@@ -1338,10 +1334,7 @@ func (d *decoder) source(p parts, n int32, ki *keyInfo) (bool, error) {
 				src.MediaType = ap.MimeType(d.str(c))
 			}
 		}
-		// The typed form is kept alone only when Encode can rebuild the
-		// input from it: an empty mediaType reads as an absent one.
-		if d.stringMembers(n, "content", "mediaType") && d.member1(n, "content") != 0 &&
-			(src.MediaType != "" || d.member1(n, "mediaType") == 0) {
+		if d.stringMembers(n, "content", "mediaType") && d.member1(n, "content") != 0 {
 			return true, nil
 		}
 		snap := p.st.snapshot()
