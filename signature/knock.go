@@ -21,8 +21,9 @@ const (
 	DefaultKnockMaxHosts = 10000
 )
 
-// KnockerOptions configures a Knocker. Client, KeyID and Key are
-// required.
+// KnockerOptions configures a Knocker. Client is required. KeyID and
+// Key are the key Post signs with; a Knocker that signs for many actors,
+// as an outbox's delivery worker does, leaves them empty and calls PostAs.
 type KnockerOptions struct {
 	Client *fetch.Client
 	KeyID  string
@@ -70,7 +71,8 @@ type KnockerOptions struct {
 // the strict double-knock, RFC 9421 first at every other host.
 type Knocker struct {
 	client      *fetch.Client
-	cavage, rfc *Signer
+	cavage, rfc *Signer // nil without KnockerOptions.Key
+	rsaPSS      bool
 	first       Scheme
 	memory      time.Duration
 	maxHosts    int
@@ -108,16 +110,29 @@ func NewKnocker(o KnockerOptions) (*Knocker, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	cav, err := NewSigner(SignerOptions{KeyID: o.KeyID, Key: o.Key, Scheme: Cavage, Now: o.Now})
-	if err != nil {
+	k := &Knocker{client: o.Client, rsaPSS: o.RSAPSS, first: o.FirstKnock, memory: o.Memory, maxHosts: o.MaxHosts,
+		now: o.Now, hosts: map[string]*list.Element{}, lru: list.New()}
+	if o.KeyID == "" && o.Key == nil {
+		return k, nil
+	}
+	var err error
+	if k.cavage, k.rfc, err = k.signers(o.KeyID, o.Key); err != nil {
 		return nil, err
 	}
-	rfc, err := NewSigner(SignerOptions{KeyID: o.KeyID, Key: o.Key, Scheme: RFC9421, RSAPSS: o.RSAPSS, Now: o.Now})
+	return k, nil
+}
+
+// signers builds the two signers of a key.
+func (k *Knocker) signers(keyID string, key crypto.Signer) (cavage, rfc *Signer, err error) {
+	cavage, err = NewSigner(SignerOptions{KeyID: keyID, Key: key, Scheme: Cavage, Now: k.now})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return &Knocker{client: o.Client, cavage: cav, rfc: rfc, first: o.FirstKnock, memory: o.Memory, maxHosts: o.MaxHosts,
-		now: o.Now, hosts: map[string]*list.Element{}, lru: list.New()}, nil
+	rfc, err = NewSigner(SignerOptions{KeyID: keyID, Key: key, Scheme: RFC9421, RSAPSS: k.rsaPSS, Now: k.now})
+	if err != nil {
+		return nil, nil, err
+	}
+	return cavage, rfc, nil
 }
 
 // Knock is what one delivery did: the response that counts and the
@@ -130,9 +145,32 @@ type Knock struct {
 // Post delivers body to inbox. It returns the last response whatever its
 // status, and an error only when the request could not be made.
 func (k *Knocker) Post(ctx context.Context, inbox, contentType string, body []byte) (*Knock, error) {
+	if k.cavage == nil {
+		return nil, errors.New("signature: Knocker.Post: the knocker has no key; use PostAs")
+	}
+	return k.post(ctx, k.cavage, k.rfc, inbox, contentType, body)
+}
+
+// PostAs is Post signed with the key keyID, for a knocker that delivers
+// for many actors. What it learns of the host serves every key.
+func (k *Knocker) PostAs(ctx context.Context, keyID string, key crypto.Signer, inbox, contentType string, body []byte) (*Knock, error) {
+	cavage, rfc, err := k.signers(keyID, key)
+	if err != nil {
+		return nil, err
+	}
+	return k.post(ctx, cavage, rfc, inbox, contentType, body)
+}
+
+func (k *Knocker) post(ctx context.Context, cavage, rfc *Signer, inbox, contentType string, body []byte) (*Knock, error) {
+	signer := func(s Scheme) *Signer {
+		if s == Cavage {
+			return cavage
+		}
+		return rfc
+	}
 	host := hostOf(inbox)
 	first := k.Preferred(host)
-	resp, err := k.client.Post(ctx, inbox, contentType, body, k.signer(first))
+	resp, err := k.client.Post(ctx, inbox, contentType, body, signer(first))
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +182,7 @@ func (k *Knocker) Post(ctx context.Context, inbox, contentType string, body []by
 	if first == Cavage {
 		second = RFC9421
 	}
-	resp, err = k.client.Post(ctx, inbox, contentType, body, k.signer(second))
+	resp, err = k.client.Post(ctx, inbox, contentType, body, signer(second))
 	if err != nil {
 		return nil, err
 	}
@@ -164,13 +202,6 @@ func refused(code int) bool {
 }
 
 func is2xx(code int) bool { return code >= 200 && code <= 299 }
-
-func (k *Knocker) signer(s Scheme) *Signer {
-	if s == Cavage {
-		return k.cavage
-	}
-	return k.rfc
-}
 
 // Observe reports that a request signed by a peer at host with scheme s
 // was verified: host is the authority of the signer's actor, in lower

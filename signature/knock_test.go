@@ -278,3 +278,37 @@ func TestVerifierObserver(t *testing.T) {
 		assert.Equal(t, signature.RFC9421, k.Preferred("remote.example"))
 	})
 }
+
+// TestKnockerPostAs: one knocker signs for several actors, each with its
+// own key, and what it learns of a host serves them all.
+func TestKnockerPostAs(t *testing.T) {
+	keys := testKeys()
+	const other = "https://remote.example/users/carol#main-key"
+	resolver := keysOf(testKeyID, keys["rsa"])
+	resolver.keys[other] = &signature.Key{ID: other, Owner: testActor, Public: keys["ed25519"].Public()}
+	v := newVerifier(t, resolver, signature.VerifierOptions{})
+	in := &inbox{answers: peers["fedify"], v: v}
+	srv := httptest.NewServer(in)
+	t.Cleanup(srv.Close)
+	c, err := fetch.New(fetch.Options{AllowLoopback: true})
+	require.NoError(t, err)
+	t.Cleanup(c.Close)
+	k, err := signature.NewKnocker(signature.KnockerOptions{Client: c, FirstKnock: signature.RFC9421})
+	require.NoError(t, err)
+
+	_, err = k.Post(context.Background(), srv.URL+"/inbox", "application/activity+json", activity)
+	assert.Error(t, err, "a knocker without a key cannot Post")
+
+	kn, err := k.PostAs(context.Background(), testKeyID, keys["rsa"], srv.URL+"/inbox", "application/activity+json", activity)
+	require.NoError(t, err)
+	assert.Equal(t, rfcToCav, kn.Tried)
+	assert.Equal(t, http.StatusAccepted, kn.Response.StatusCode)
+	// The refusal of RFC 9421 learnt with one key serves the other.
+	kn, err = k.PostAs(context.Background(), other, keys["ed25519"], srv.URL+"/inbox", "application/activity+json", activity)
+	require.NoError(t, err)
+	assert.Equal(t, cav, kn.Tried)
+	assert.Equal(t, http.StatusAccepted, kn.Response.StatusCode)
+
+	_, err = k.PostAs(context.Background(), "", keys["rsa"], srv.URL+"/inbox", "application/activity+json", activity)
+	assert.Error(t, err, "a key id is required")
+}
