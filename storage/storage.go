@@ -63,6 +63,8 @@ type Store struct {
 	Queue Queue
 	// Actors caches remote actors.
 	Actors Actors
+	// Tx runs several changes as one transaction.
+	Tx Transactor
 }
 
 // MaxIRI is the longest IRI, in bytes, that a store accepts as a key;

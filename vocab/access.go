@@ -349,3 +349,73 @@ func walk(it Item, path string, fn func(string, Item) bool) {
 		walk(child, path+sub, fn)
 	})
 }
+
+// Base returns the properties every object type shares (id, type,
+// attributedTo, to, cc, content, published, ...) of an item of this
+// package, for reading and writing: go-ap's Object fields, which every
+// wrapper begins with. It returns nil for an IRI, a Link or a collection
+// of items.
+func Base(it Item) *ap.Object {
+	w, ok := it.(wrapper)
+	if !ok {
+		return nil
+	}
+	return w.parts().obj
+}
+
+// ActorOf returns the actor of an activity (transitive, intransitive or
+// a Question), or nil for an item that has none.
+func ActorOf(it Item) Item {
+	w, ok := it.(wrapper)
+	if !ok {
+		return nil
+	}
+	return w.parts().getActor()
+}
+
+// ObjectOf returns the object of a transitive activity (or of a
+// Relationship), or nil for an item that has none.
+func ObjectOf(it Item) Item {
+	w, ok := it.(wrapper)
+	if !ok {
+		return nil
+	}
+	if p := w.parts(); p.object != nil {
+		return *p.object
+	}
+	return nil
+}
+
+// TargetOf returns the target of an activity, or nil.
+func TargetOf(it Item) Item {
+	w, ok := it.(wrapper)
+	if !ok {
+		return nil
+	}
+	if p := w.parts(); p.ia != nil {
+		return p.ia.Target
+	}
+	return nil
+}
+
+// AttributedTo returns the IRIs an item is attributed to, in order.
+func AttributedTo(it Item) []ap.IRI {
+	o := Base(it)
+	if o == nil || o.AttributedTo == nil {
+		return nil
+	}
+	var out []ap.IRI
+	add := func(v Item) {
+		if iri := IRIOf(v); iri != "" {
+			out = append(out, iri)
+		}
+	}
+	if col, ok := o.AttributedTo.(ap.ItemCollection); ok {
+		for _, el := range col {
+			add(el)
+		}
+	} else {
+		add(o.AttributedTo)
+	}
+	return out
+}
