@@ -369,4 +369,3 @@ func Permanent(err error) bool {
 	var e *Error
 	return errors.As(err, &e) && e.Code >= 400 && e.Code < 500
 }
-
