@@ -220,9 +220,13 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *Err
 	rc := http.NewResponseController(w)
 	deadline := h.opts.Now().Add(h.opts.BodyTimeout)
 	_ = rc.SetReadDeadline(deadline)
-	defer rc.SetReadDeadline(time.Time{})
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes))
-	if err != nil {
+	if err == nil {
+		_ = rc.SetReadDeadline(time.Time{})
+	} else {
+		// What is left of the body is not worth reading: close the
+		// connection after the answer rather than drain it.
+		w.Header().Set("Connection", "close")
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return nil, refuse(http.StatusRequestEntityTooLarge, ErrBodyTooLarge, "body too large", nil)

@@ -64,7 +64,10 @@ func New(t testing.TB, cfg Config) *Server {
 	}
 	t.Cleanup(client.Close)
 	o := cfg.Options
-	o.Origin, o.Store, o.Registry, o.Client = srv.URL, st, Registry, client
+	o.Origin, o.Store, o.Registry = srv.URL, st, Registry
+	if o.Client == nil {
+		o.Client = client
+	}
 	if o.Logger == nil {
 		o.Logger = Logger()
 	}
