@@ -103,4 +103,3 @@ func fuzzSeeds(f *testing.F) [][]byte {
 	}
 	return seeds
 }
-
