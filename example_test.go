@@ -2,6 +2,7 @@ package fedi_test
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/fedi-go/fedi/vocab"
 	"github.com/fedi-go/fedi/vocab/communecter"
@@ -43,4 +44,13 @@ func Example() {
 	// true https://mobilizon.example/@alice joins https://events.example/events/42
 	// message: I want to join!
 	// {"@context":["https://www.w3.org/ns/activitystreams","https://w3id.org/security/v1",{"mz":"https://joinmobilizon.org/ns#","schema":"http://schema.org#","ical":"http://www.w3.org/2002/12/cal/ical#","rdfs":"http://www.w3.org/2000/01/rdf-schema#","joinModeType":{"@id":"mz:joinModeType","@type":"rdfs:Class"},"repliesModerationOptionType":{"@id":"mz:repliesModerationOptionType","@type":"rdfs:Class"},"Member":"mz:Member","participationMessage":{"@id":"mz:participationMessage","@type":"schema:Text"}}],"id":"https://mobilizon.example/@alice/join/event/1","type":"Join","actor":"https://mobilizon.example/@alice","object":"https://events.example/events/42","participationMessage":"I want to join!","x-unknown":{"kept": true}}
+}
+
+// exampleDir returns a fresh directory for an example's files.
+func exampleDir() string {
+	dir, err := os.MkdirTemp("", "fedi-example-")
+	if err != nil {
+		panic(err)
+	}
+	return dir
 }
