@@ -184,6 +184,10 @@ func TestInboxRefuses(t *testing.T) {
 			return fedtest.JSON(`{"id":%q,"type":"Undo","actor":%q,"object":{"id":%q,"type":"Like","actor":%q,"object":%q}}`,
 				w.eve+"/undo/1", w.eve, w.bob+"/like/1", w.bob, w.alice.IRI+"/note/liked")
 		}, status: http.StatusForbidden, reason: "own activities"},
+		{name: "Undo of an activity embedded as someone else's, not stored", as: "eve", body: func(w *world) []byte {
+			return fedtest.JSON(`{"id":%q,"type":"Undo","actor":%q,"object":{"id":%q,"type":"Follow","actor":%q,"object":%q}}`,
+				w.eve+"/undo/2", w.eve, w.bob+"/follow/unknown", w.bob, w.alice.IRI)
+		}, status: http.StatusForbidden, reason: "own activities"},
 		{name: "Accept of a Follow never sent", as: "bob", body: func(w *world) []byte {
 			return fedtest.JSON(`{"id":%q,"type":"Accept","actor":%q,"object":%q}`, w.bob+"/accept/1", w.bob, w.alice.IRI+"/follow/never")
 		}, status: http.StatusUnprocessableEntity, reason: "never sent"},
