@@ -166,6 +166,16 @@ func RecordInInbox(ctx context.Context, a *Activity) error {
 	if err != nil && !errors.Is(err, storage.ErrConflict) {
 		return err
 	}
+	return ListInInbox(ctx, a)
+}
+
+// ListInInbox lists a in its recipient's inbox collection without
+// storing it: for handlers that stored what matters of it (a Create's
+// object).
+func ListInInbox(ctx context.Context, a *Activity) error {
+	if a.ID == "" {
+		return nil
+	}
 	coll := a.Scheme().SharedInbox
 	if a.Recipient != nil {
 		coll = a.Scheme().Collection(a.Recipient.IRI, actor.Inbox)
