@@ -27,6 +27,17 @@ func TestClassify(t *testing.T) {
 		{"::1", false, "loopback"},
 		{"::1", true, ""},
 		{"::ffff:127.0.0.1", false, "loopback"},
+		{"::ffff:127.0.0.1", true, ""}, // IPv4-mapped: 127.0.0.1 itself
+		// AllowLoopback allows the loopback addresses and nothing else:
+		// the forms that embed 127.0.0.1 in an address routed as IPv6
+		// stay refused, like the SIIT form below.
+		{"64:ff9b::7f00:1", true, "loopback"}, // NAT64 of 127.0.0.1
+		{"64:ff9b::7f00:1", false, "loopback"},
+		{"2002:7f00:1::1", true, "loopback"}, // 6to4 of 127.0.0.1
+		{"2002:7f00:1::1", false, "loopback"},
+		{"::7f00:1", true, "loopback"}, // IPv4-compatible 127.0.0.1
+		{"::7f00:1", false, "loopback"},
+		{"64:ff9b::a00:1", true, "private"}, // NAT64 of 10.0.0.1
 		{"10.1.2.3", false, "private"},
 		{"10.1.2.3", true, "private"},
 		{"172.16.0.1", false, "private"},
@@ -66,7 +77,11 @@ func TestClassify(t *testing.T) {
 		{"2001:4860:4860::8888", false, ""}, // a public address near it
 	}
 	for _, tt := range tests {
-		t.Run(tt.addr, func(t *testing.T) {
+		name := tt.addr
+		if tt.allowLoopback {
+			name += " with AllowLoopback"
+		}
+		t.Run(name, func(t *testing.T) {
 			assert.Equal(t, tt.want, fetch.Classify(netip.MustParseAddr(tt.addr), tt.allowLoopback))
 		})
 	}
@@ -123,11 +138,15 @@ func TestGuardRefusesBeforeConnecting(t *testing.T) {
 func TestControlHook(t *testing.T) {
 	c, err := fetch.New(fetch.Options{AllowLoopback: true})
 	require.NoError(t, err)
-	for _, addr := range []string{"10.0.0.1:443", "[::ffff:10.0.0.1]:443", "[fe80::1%lo]:80", "0.0.0.0:80", "not-an-ip:80"} {
+	for _, addr := range []string{"10.0.0.1:443", "[::ffff:10.0.0.1]:443", "[fe80::1%lo]:80", "0.0.0.0:80", "not-an-ip:80",
+		// 127.0.0.1 embedded in NAT64, 6to4, IPv4-compatible and SIIT
+		// addresses is not loopback.
+		"[64:ff9b::7f00:1]:80", "[2002:7f00:1::1]:80", "[::7f00:1]:80", "[::ffff:0:7f00:1]:80"} {
 		assert.ErrorIs(t, c.Control("tcp", addr), fetch.ErrRefused, addr)
 	}
 	assert.NoError(t, c.Control("tcp4", "127.0.0.1:8080"))
 	assert.NoError(t, c.Control("tcp6", "[::1]:8080"))
+	assert.NoError(t, c.Control("tcp6", "[::ffff:127.0.0.1]:8080"))
 }
 
 func TestDNSFailure(t *testing.T) {
