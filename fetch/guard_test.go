@@ -5,6 +5,9 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"os"
+	"os/exec"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -156,4 +159,42 @@ func TestDNSFailure(t *testing.T) {
 	require.ErrorIs(t, err, fetch.ErrDNS)
 	var dnsErr *net.DNSError
 	assert.ErrorAs(t, err, &dnsErr)
+}
+
+// envProxyChild names the child run of TestNoEnvironmentProxy.
+const envProxyChild = "FEDI_FETCH_PROXY_CHILD"
+
+// TestNoEnvironmentProxy: the client never goes through a proxy named in
+// the environment, which would connect on our behalf, past the guard. The
+// check runs in a child process started with HTTP_PROXY and HTTPS_PROXY
+// set, because net/http reads them once per process. A stub resolver gives
+// a public address, and the guard's test hook records what it allowed and
+// then refuses, so nothing leaves the machine: the guard must have judged
+// the target's own address, not the proxy's.
+func TestNoEnvironmentProxy(t *testing.T) {
+	if os.Getenv(envProxyChild) == "" {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestNoEnvironmentProxy$", "-test.v", "-test.count=1")
+		cmd.Env = append(os.Environ(), envProxyChild+"=1",
+			"HTTP_PROXY=http://127.0.0.1:9", "HTTPS_PROXY=http://127.0.0.1:9",
+			"http_proxy=http://127.0.0.1:9", "https_proxy=http://127.0.0.1:9", "NO_PROXY=", "no_proxy=")
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "--- PASS: TestNoEnvironmentProxy") {
+			t.Fatalf("child process: %v\n%s", err, out)
+		}
+		return
+	}
+	c, err := fetch.New(fetch.Options{Resolver: stubResolver{"public.example": {"93.184.216.34"}}})
+	require.NoError(t, err)
+	var allowed []netip.AddrPort
+	c.SetAfterAllow(func(ap netip.AddrPort) error {
+		allowed = append(allowed, ap)
+		return errors.New("test: refusing to connect")
+	})
+	for _, u := range []string{"https://public.example/users/alice", "https://93.184.216.34/users/alice"} {
+		allowed = nil
+		_, err = c.Get(context.Background(), u)
+		require.Error(t, err)
+		assert.NotErrorIs(t, err, fetch.ErrRefused, "the guard refused an address: the proxy's?")
+		assert.Equal(t, []netip.AddrPort{netip.MustParseAddrPort("93.184.216.34:443")}, allowed, "the guard judged the target itself")
+	}
 }
