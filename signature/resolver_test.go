@@ -7,6 +7,8 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -334,4 +336,70 @@ func TestKeyRotation(t *testing.T) {
 func TestResolverValidates(t *testing.T) {
 	_, err := signature.NewResolver(signature.ResolverOptions{})
 	assert.Error(t, err)
+}
+
+// serveOnPairedHosts starts two servers on the same port of two loopback
+// addresses, 127.0.0.1 and 127.0.0.2, so that their URLs differ in the
+// host alone.
+func serveOnPairedHosts(t *testing.T, a, b http.Handler) (urlA, urlB string) {
+	t.Helper()
+	for range 20 {
+		la, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		port := la.Addr().(*net.TCPAddr).Port
+		lb, err := net.Listen("tcp", fmt.Sprintf("127.0.0.2:%d", port))
+		if err != nil {
+			la.Close()
+			continue
+		}
+		sa, sb := &httptest.Server{Listener: la, Config: &http.Server{Handler: a}}, &httptest.Server{Listener: lb, Config: &http.Server{Handler: b}}
+		sa.Start()
+		sb.Start()
+		t.Cleanup(sa.Close)
+		t.Cleanup(sb.Close)
+		return sa.URL, sb.URL
+	}
+	t.Fatal("found no port free on both 127.0.0.1 and 127.0.0.2")
+	return "", ""
+}
+
+// TestResolverKeyFromAnotherHost: a host cannot publish a key for an
+// actor of another host by serving, at the same path, a document that
+// claims the other host's id. The two hosts differ in nothing else, so
+// that only the fetch client's host comparison stands between the
+// attacker and an impersonation of the victim.
+func TestResolverKeyFromAnotherHost(t *testing.T) {
+	victimPEM, attackerPEM := spki(t, testKeys()["rsa"].Public()), spki(t, testKeys()["rsa2"].Public())
+	// Each handler finds both URLs from the port it was reached on.
+	urls := func(r *http.Request) (victimURL, attackerURL string) {
+		_, port, _ := net.SplitHostPort(r.Host)
+		return "http://127.0.0.1:" + port, "http://127.0.0.2:" + port
+	}
+	victim := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/users/alice" {
+			http.NotFound(w, r)
+			return
+		}
+		victimURL, _ := urls(r)
+		w.Header().Set("Content-Type", "application/activity+json")
+		fmt.Fprint(w, actorDoc(victimURL+"/users/alice", map[string]any{"publicKey": map[string]any{
+			"id": victimURL + "/users/alice#main-key", "owner": victimURL + "/users/alice", "publicKeyPem": victimPEM}}))
+	})
+	// The attacker serves, at the victim's path, the victim's id with a
+	// key of its own, which the victim never lists.
+	attacker := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		victimURL, attackerURL := urls(r)
+		w.Header().Set("Content-Type", "application/activity+json")
+		fmt.Fprint(w, actorDoc(victimURL+"/users/alice", map[string]any{"publicKey": map[string]any{
+			"id": attackerURL + "/users/alice#main-key", "owner": victimURL + "/users/alice", "publicKeyPem": attackerPEM}}))
+	})
+	victimURL, attackerURL := serveOnPairedHosts(t, victim, attacker)
+	r := newResolver(t, signature.ResolverOptions{})
+
+	k, err := r.ResolveKey(context.Background(), attackerURL+"/users/alice#main-key")
+	require.ErrorIs(t, err, signature.ErrUnknownKey, "resolved to %+v", k)
+
+	k, err = r.ResolveKey(context.Background(), victimURL+"/users/alice#main-key")
+	require.NoError(t, err)
+	assert.Equal(t, victimURL+"/users/alice", k.Owner)
 }
