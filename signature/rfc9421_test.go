@@ -123,11 +123,15 @@ func signWith(t *testing.T, key crypto.Signer, alg string, msg []byte) []byte {
 }
 
 // TestHTTPSigCoverage: an RFC 9421 signature must cover the method, the
-// authority, the target, created or Date, and the digest of a body. Every signature below is valid over
+// authority, the target, created or Date, the digest of a body, and the
+// query of a request that has one. Every signature below is valid over
 // what it covers, so that a requirement dropped from the verifier makes
 // its row verify.
 func TestHTTPSigCoverage(t *testing.T) {
-	const inbox = testInbox
+	const (
+		inbox     = testInbox
+		withQuery = testInbox + "?page=2"
+	)
 	tests := []struct {
 		name       string
 		target     string
@@ -145,6 +149,13 @@ func TestHTTPSigCoverage(t *testing.T) {
 		{name: "target not covered, scheme is not enough", target: inbox, components: "@method @authority @scheme content-digest", created: true, want: signature.ErrNotCovered},
 		{name: "neither created nor Date", target: inbox, components: "@method @target-uri content-digest", want: signature.ErrNotCovered},
 		{name: "digest not covered", target: inbox, components: "@method @target-uri", created: true, want: signature.ErrNotCovered},
+
+		// A query added to a request signed over @path alone would
+		// verify if the query were not required.
+		{name: "query, path alone", target: withQuery, components: "@method @authority @path content-digest", created: true, want: signature.ErrNotCovered},
+		{name: "query, path and query", target: withQuery, components: "@method @authority @path @query content-digest", created: true},
+		{name: "query, target-uri", target: withQuery, components: "@method @target-uri content-digest", created: true},
+		{name: "query, request-target", target: withQuery, components: "@method @authority @request-target content-digest", created: true},
 	}
 	key := testKeys()["ed25519"]
 	for _, tt := range tests {
