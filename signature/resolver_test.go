@@ -336,6 +336,10 @@ func TestKeyRotation(t *testing.T) {
 func TestResolverValidates(t *testing.T) {
 	_, err := signature.NewResolver(signature.ResolverOptions{})
 	assert.Error(t, err)
+	c, err := fetch.New(fetch.Options{})
+	require.NoError(t, err)
+	_, err = signature.NewResolver(signature.ResolverOptions{Client: c, FetchTimeout: -time.Second})
+	assert.Error(t, err)
 }
 
 // serveOnPairedHosts starts two servers on the same port of two loopback
@@ -402,4 +406,147 @@ func TestResolverKeyFromAnotherHost(t *testing.T) {
 	k, err = r.ResolveKey(context.Background(), victimURL+"/users/alice#main-key")
 	require.NoError(t, err)
 	assert.Equal(t, victimURL+"/users/alice", k.Owner)
+}
+
+// slowKeyServer serves bob's actor at /users/bob, each answer held until
+// the test releases it. Every request that arrives is announced on
+// arrived, and every one whose client went away before the release on
+// gone.
+type slowKeyServer struct {
+	*httptest.Server
+	arrived, gone chan struct{}
+	release       func()
+	hits          atomic.Int64
+}
+
+func newSlowKeyServer(t *testing.T) *slowKeyServer {
+	pemText := spki(t, testKeys()["rsa"].Public())
+	released := make(chan struct{})
+	var once sync.Once
+	s := &slowKeyServer{arrived: make(chan struct{}, 10), gone: make(chan struct{}, 10), release: func() { once.Do(func() { close(released) }) }}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.hits.Add(1)
+		s.arrived <- struct{}{}
+		select {
+		case <-released:
+		case <-r.Context().Done():
+			s.gone <- struct{}{}
+			return
+		}
+		self := "http://" + r.Host + "/users/bob"
+		w.Header().Set("Content-Type", "application/activity+json")
+		fmt.Fprint(w, actorDoc(self, map[string]any{"publicKey": map[string]any{"id": self + "#main-key", "owner": self, "publicKeyPem": pemText}}))
+	}))
+	t.Cleanup(s.Close)
+	t.Cleanup(s.release) // before Close, which waits for the handlers
+	return s
+}
+
+// within waits for ch, and fails the test after a few seconds.
+func within[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(5 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+		panic("unreachable")
+	}
+}
+
+// waitUntil polls cond for a few seconds.
+func waitUntil(t *testing.T, cond func() bool, what string) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+	}
+}
+
+type resolved struct {
+	key *signature.Key
+	err error
+}
+
+func resolveAsync(r *signature.Resolver, ctx context.Context, keyID string) <-chan resolved {
+	ch := make(chan resolved, 1)
+	go func() {
+		k, err := r.ResolveKey(ctx, keyID)
+		ch <- resolved{k, err}
+	}()
+	return ch
+}
+
+// TestResolverSharedFetchOutlivesItsStarter: the caller that started a
+// shared look-up goes away (its client disconnected); another caller
+// waiting for the same key still gets it, from the one fetch, which was
+// charged to the first caller's budget.
+func TestResolverSharedFetchOutlivesItsStarter(t *testing.T) {
+	srv := newSlowKeyServer(t)
+	keyID := srv.URL + "/users/bob#main-key"
+	r := newResolver(t, signature.ResolverOptions{})
+
+	firstCtx, cancelFirst := context.WithCancel(fetch.WithBudget(context.Background(), 5))
+	defer cancelFirst()
+	budget, _ := fetch.BudgetFrom(firstCtx)
+	first := resolveAsync(r, firstCtx, keyID)
+	within(t, srv.arrived, "the key fetch")
+	second := resolveAsync(r, context.Background(), keyID)
+	waitUntil(t, func() bool { return r.Waiting(keyID) == 2 }, "the second caller joins the fetch")
+
+	cancelFirst()
+	got := within(t, first, "the first caller to give up")
+	require.ErrorIs(t, got.err, context.Canceled)
+	require.ErrorIs(t, got.err, signature.ErrKeyFetch)
+	assert.Equal(t, 1, r.Waiting(keyID), "the fetch goes on for the second caller")
+
+	srv.release()
+	got = within(t, second, "the second caller's key")
+	require.NoError(t, got.err)
+	assert.Equal(t, srv.URL+"/users/bob", got.key.Owner)
+	assert.EqualValues(t, 1, srv.hits.Load(), "one fetch for both callers")
+	assert.Equal(t, 4, budget.Remaining(), "the fetch was charged to the first caller's budget")
+	assert.Len(t, srv.gone, 0, "the fetch was never cancelled")
+
+	// The key is cached: the first caller's next look-up needs no fetch.
+	k, err := r.ResolveKey(context.Background(), keyID)
+	require.NoError(t, err)
+	assert.Same(t, got.key, k)
+}
+
+// TestResolverSharedFetchCancelledWhenAbandoned: when every caller has
+// stopped waiting, the fetch stops too, and the next caller starts a
+// fresh one.
+func TestResolverSharedFetchCancelledWhenAbandoned(t *testing.T) {
+	srv := newSlowKeyServer(t)
+	keyID := srv.URL + "/users/bob#main-key"
+	r := newResolver(t, signature.ResolverOptions{})
+
+	ctx, cancel := context.WithCancel(context.Background())
+	first := resolveAsync(r, ctx, keyID)
+	within(t, srv.arrived, "the key fetch")
+	cancel()
+	require.ErrorIs(t, within(t, first, "the caller to give up").err, context.Canceled)
+	within(t, srv.gone, "the abandoned fetch to be cancelled")
+
+	next := resolveAsync(r, context.Background(), keyID)
+	within(t, srv.arrived, "a fresh fetch")
+	srv.release()
+	require.NoError(t, within(t, next, "the key").err)
+	assert.EqualValues(t, 2, srv.hits.Load())
+
+	_, err := r.ResolveKey(ctx, keyID+"-other")
+	require.ErrorIs(t, err, context.Canceled, "a caller already gone starts no fetch")
+	assert.EqualValues(t, 2, srv.hits.Load())
+}
+
+// TestResolverFetchTimeout: a shared look-up has a deadline of its own,
+// whatever its callers' contexts allow.
+func TestResolverFetchTimeout(t *testing.T) {
+	srv := newSlowKeyServer(t)
+	r := newResolver(t, signature.ResolverOptions{FetchTimeout: 50 * time.Millisecond})
+	got := within(t, resolveAsync(r, context.Background(), srv.URL+"/users/bob#main-key"), "the look-up to time out")
+	require.ErrorIs(t, got.err, signature.ErrKeyFetch)
+	require.ErrorIs(t, got.err, fetch.ErrTimeout)
 }
