@@ -3,6 +3,7 @@ package vocab_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -82,6 +83,58 @@ func TestDecodeErrors(t *testing.T) {
 			assert.Equal(t, tc.col, de.Column, "column")
 			assert.Contains(t, de.Detail, tc.detailPart)
 			assert.Contains(t, err.Error(), tc.err.Error())
+		})
+	}
+}
+
+// TestInvalidIRIsInItemValues: a string where an IRI or an object may
+// stand must be an IRI, whether it is the value, an element of an array,
+// or a member of an embedded object; otherwise Decode fails with a
+// *DecodeError at its path.
+func TestInvalidIRIsInItemValues(t *testing.T) {
+	reg := allVocabularies(t)
+	props := []struct{ typ, prop string }{
+		{"Create", "actor"}, {"Create", "object"}, {"Offer", "target"}, {"Move", "origin"},
+		{"Create", "result"}, {"Create", "instrument"},
+		{"Note", "to"}, {"Note", "cc"}, {"Note", "bto"}, {"Note", "bcc"}, {"Note", "audience"},
+		{"Note", "inReplyTo"}, {"Note", "attributedTo"}, {"Note", "generator"}, {"Note", "context"},
+		{"Note", "url"}, {"Note", "tag"}, {"Note", "attachment"}, {"Note", "icon"}, {"Note", "image"},
+		{"Note", "location"}, {"Note", "preview"}, {"Note", "replies"}, {"Note", "likes"}, {"Note", "shares"},
+		{"Collection", "first"}, {"Collection", "last"}, {"Collection", "current"}, {"Collection", "items"},
+		{"OrderedCollection", "orderedItems"}, {"CollectionPage", "next"}, {"CollectionPage", "prev"}, {"CollectionPage", "partOf"},
+		{"Question", "oneOf"}, {"Question", "anyOf"},
+		{"Person", "followers"}, {"Person", "following"}, {"Person", "inbox"}, {"Person", "outbox"}, {"Person", "liked"}, {"Person", "streams"},
+		{"Person", "featured"}, {"Person", "movedTo"}, {"Person", "alsoKnownAs"},
+		{"Relationship", "subject"}, {"Relationship", "relationship"}, {"Profile", "describes"},
+	}
+	bad := []struct{ iri, why string }{
+		{`https://x.example/<x>`, `contains '<'`},
+		{`https://x.example/","actor":"https://evil.example/u`, `contains '"'`},
+		{`https://x.example/a b`, "control character or space"},
+	}
+	for _, p := range props {
+		for _, b := range bad {
+			iri, _ := json.Marshal(b.iri)
+			for _, form := range []struct {
+				name, doc, path string
+			}{
+				{"value", fmt.Sprintf(`{"type":%q,%q:%s}`, p.typ, p.prop, iri), "$." + p.prop},
+				{"array", fmt.Sprintf(`{"type":%q,%q:["https://a.example/ok",%s]}`, p.typ, p.prop, iri), "$." + p.prop + "[1]"},
+				{"embedded", fmt.Sprintf(`{"type":"Announce","object":{"type":%q,%q:%s}}`, p.typ, p.prop, iri), "$.object." + p.prop},
+			} {
+				t.Run(p.typ+"."+p.prop+"/"+form.name+"/"+b.why, func(t *testing.T) {
+					_, err := reg.Decode([]byte(form.doc))
+					require.ErrorIs(t, err, vocab.ErrInvalidIRI, form.doc)
+					var de *vocab.DecodeError
+					require.ErrorAs(t, err, &de)
+					assert.Equal(t, form.path, de.Path)
+					assert.Contains(t, de.Detail, b.why)
+				})
+			}
+		}
+		t.Run(p.typ+"."+p.prop+"/valid", func(t *testing.T) {
+			roundTrip(t, reg, fmt.Sprintf(`{"type":%q,%q:"https://a.example/ok"}`, p.typ, p.prop))
+			roundTrip(t, reg, fmt.Sprintf(`{"type":%q,%q:["https://a.example/1","https://a.example/2"]}`, p.typ, p.prop))
 		})
 	}
 }
