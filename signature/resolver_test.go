@@ -343,27 +343,35 @@ func TestResolverValidates(t *testing.T) {
 }
 
 // serveOnPairedHosts starts two servers on the same port of two loopback
-// addresses, 127.0.0.1 and 127.0.0.2, so that their URLs differ in the
-// host alone.
-func serveOnPairedHosts(t *testing.T, a, b http.Handler) (urlA, urlB string) {
+// addresses, 127.0.0.1 and 127.0.0.2 (or ::1 where 127.0.0.2 is not
+// configured), so that their URLs differ in the host alone. handlers gets
+// both URLs and returns the two servers' handlers.
+func serveOnPairedHosts(t *testing.T, handlers func(urlA, urlB string) (a, b http.Handler)) (urlA, urlB string) {
 	t.Helper()
 	for range 20 {
 		la, err := net.Listen("tcp", "127.0.0.1:0")
 		require.NoError(t, err)
 		port := la.Addr().(*net.TCPAddr).Port
-		lb, err := net.Listen("tcp", fmt.Sprintf("127.0.0.2:%d", port))
-		if err != nil {
+		var lb net.Listener
+		for _, host := range []string{"127.0.0.2", "::1"} {
+			if lb, err = net.Listen("tcp", net.JoinHostPort(host, fmt.Sprint(port))); err == nil {
+				break
+			}
+		}
+		if lb == nil {
 			la.Close()
 			continue
 		}
-		sa, sb := &httptest.Server{Listener: la, Config: &http.Server{Handler: a}}, &httptest.Server{Listener: lb, Config: &http.Server{Handler: b}}
+		urlA, urlB = "http://"+la.Addr().String(), "http://"+lb.Addr().String()
+		ha, hb := handlers(urlA, urlB)
+		sa, sb := &httptest.Server{Listener: la, Config: &http.Server{Handler: ha}}, &httptest.Server{Listener: lb, Config: &http.Server{Handler: hb}}
 		sa.Start()
 		sb.Start()
 		t.Cleanup(sa.Close)
 		t.Cleanup(sb.Close)
-		return sa.URL, sb.URL
+		return urlA, urlB
 	}
-	t.Fatal("found no port free on both 127.0.0.1 and 127.0.0.2")
+	t.Fatal("found no port free on both 127.0.0.1 and 127.0.0.2 or ::1")
 	return "", ""
 }
 
@@ -374,30 +382,25 @@ func serveOnPairedHosts(t *testing.T, a, b http.Handler) (urlA, urlB string) {
 // attacker and an impersonation of the victim.
 func TestResolverKeyFromAnotherHost(t *testing.T) {
 	victimPEM, attackerPEM := spki(t, testKeys()["rsa"].Public()), spki(t, testKeys()["rsa2"].Public())
-	// Each handler finds both URLs from the port it was reached on.
-	urls := func(r *http.Request) (victimURL, attackerURL string) {
-		_, port, _ := net.SplitHostPort(r.Host)
-		return "http://127.0.0.1:" + port, "http://127.0.0.2:" + port
-	}
-	victim := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/users/alice" {
-			http.NotFound(w, r)
-			return
-		}
-		victimURL, _ := urls(r)
-		w.Header().Set("Content-Type", "application/activity+json")
-		fmt.Fprint(w, actorDoc(victimURL+"/users/alice", map[string]any{"publicKey": map[string]any{
-			"id": victimURL + "/users/alice#main-key", "owner": victimURL + "/users/alice", "publicKeyPem": victimPEM}}))
+	victimURL, attackerURL := serveOnPairedHosts(t, func(victimURL, attackerURL string) (http.Handler, http.Handler) {
+		victim := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != "/users/alice" {
+				http.NotFound(w, r)
+				return
+			}
+			w.Header().Set("Content-Type", "application/activity+json")
+			fmt.Fprint(w, actorDoc(victimURL+"/users/alice", map[string]any{"publicKey": map[string]any{
+				"id": victimURL + "/users/alice#main-key", "owner": victimURL + "/users/alice", "publicKeyPem": victimPEM}}))
+		})
+		// The attacker serves, at the victim's path, the victim's id with
+		// a key of its own, which the victim never lists.
+		attacker := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/activity+json")
+			fmt.Fprint(w, actorDoc(victimURL+"/users/alice", map[string]any{"publicKey": map[string]any{
+				"id": attackerURL + "/users/alice#main-key", "owner": victimURL + "/users/alice", "publicKeyPem": attackerPEM}}))
+		})
+		return victim, attacker
 	})
-	// The attacker serves, at the victim's path, the victim's id with a
-	// key of its own, which the victim never lists.
-	attacker := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		victimURL, attackerURL := urls(r)
-		w.Header().Set("Content-Type", "application/activity+json")
-		fmt.Fprint(w, actorDoc(victimURL+"/users/alice", map[string]any{"publicKey": map[string]any{
-			"id": attackerURL + "/users/alice#main-key", "owner": victimURL + "/users/alice", "publicKeyPem": attackerPEM}}))
-	})
-	victimURL, attackerURL := serveOnPairedHosts(t, victim, attacker)
 	r := newResolver(t, signature.ResolverOptions{})
 
 	k, err := r.ResolveKey(context.Background(), attackerURL+"/users/alice#main-key")
