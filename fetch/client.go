@@ -46,7 +46,8 @@ type Options struct {
 	// AllowLoopback lets the client reach 127.0.0.0/8 and ::1, and speak
 	// plain http to loopback hosts ("localhost" and loopback IP literals).
 	// It is for tests and a local reference server; it allows nothing else
-	// that the guard refuses.
+	// that the guard refuses, not even the IPv4-compatible, NAT64 and 6to4
+	// addresses that embed 127.0.0.1, which are routed elsewhere.
 	AllowLoopback bool
 	// MaxBytes caps a response body; 0 means DefaultMaxBytes.
 	MaxBytes int64

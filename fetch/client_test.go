@@ -397,3 +397,47 @@ func TestNewValidates(t *testing.T) {
 	_, err = fetch.New(fetch.Options{UserAgent: "a\r\nX-Evil: 1"})
 	assert.Error(t, err)
 }
+
+// TestIDMustBeTheURL: a document's id must be the URL it came from, in
+// every part. Each id below differs from the URL in one part only, so that
+// dropping any one comparison fails a row; the host rows keep the scheme,
+// port and path, since a server that could serve a document whose id is
+// on another host could speak for that host's actors.
+func TestIDMustBeTheURL(t *testing.T) {
+	var id atomic.Value
+	srv := actorServer(t, map[string]http.HandlerFunc{
+		"GET /doc": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/activity+json")
+			fmt.Fprintf(w, `{"id":%q}`, id.Load())
+		},
+	})
+	port := strings.TrimPrefix(srv.URL, "http://127.0.0.1:")
+	tests := []struct {
+		name, id string
+		want     error
+	}{
+		{"the URL", "http://127.0.0.1:" + port + "/doc", nil},
+		{"scheme in upper case", "HTTP://127.0.0.1:" + port + "/doc", nil},
+		{"another host", "http://127.0.0.2:" + port + "/doc", fetch.ErrIDMismatch},
+		{"another host name", "http://localhost:" + port + "/doc", fetch.ErrIDMismatch},
+		{"another port", "http://127.0.0.1:1/doc", fetch.ErrIDMismatch},
+		{"no port", "http://127.0.0.1/doc", fetch.ErrIDMismatch},
+		{"another scheme", "https://127.0.0.1:" + port + "/doc", fetch.ErrIDMismatch},
+		{"another path", "http://127.0.0.1:" + port + "/doc2", fetch.ErrIDMismatch},
+		{"a query", "http://127.0.0.1:" + port + "/doc?x=1", fetch.ErrIDMismatch},
+		{"a fragment", "http://127.0.0.1:" + port + "/doc#x", fetch.ErrIDMismatch},
+	}
+	c := newClient(t, fetch.Options{})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id.Store(tt.id)
+			doc, err := c.Get(context.Background(), srv.URL+"/doc")
+			if tt.want != nil {
+				require.ErrorIs(t, err, tt.want)
+				return
+			}
+			require.NoError(t, err)
+			assert.True(t, doc.IDIsURL())
+		})
+	}
+}

@@ -58,7 +58,12 @@ var (
 // classify returns why addr is refused, or "" when it may be reached.
 // IPv6 forms that embed an IPv4 address (mapped, compatible, NAT64, 6to4)
 // are judged by the embedded address, so that ::ffff:10.0.0.1 is as
-// private as 10.0.0.1.
+// private as 10.0.0.1. allowLoopback lets through the loopback addresses
+// themselves, 127.0.0.0/8 and ::1 (the IPv4-mapped ::ffff:127.0.0.1 is
+// 127.0.0.1 on the wire). A compatible, NAT64 or 6to4 address that
+// embeds 127.0.0.1 is none of them: it is routed as IPv6, to a tunnel, a
+// translator or a relay, whose own loopback it may reach, so it stays
+// refused.
 func classify(addr netip.Addr, allowLoopback bool) string {
 	addr = addr.WithZone("")
 	if addr.Is4In6() {
@@ -68,11 +73,11 @@ func classify(addr netip.Addr, allowLoopback bool) string {
 		b := addr.As16()
 		switch {
 		case nat64.Contains(addr):
-			return classify(netip.AddrFrom4([4]byte(b[12:16])), allowLoopback)
+			return classify(netip.AddrFrom4([4]byte(b[12:16])), false)
 		case sixTo4.Contains(addr):
-			return classify(netip.AddrFrom4([4]byte(b[2:6])), allowLoopback)
+			return classify(netip.AddrFrom4([4]byte(b[2:6])), false)
 		case v4compa.Contains(addr) && addr != netip.IPv6Loopback() && addr != netip.IPv6Unspecified():
-			return classify(netip.AddrFrom4([4]byte(b[12:16])), allowLoopback)
+			return classify(netip.AddrFrom4([4]byte(b[12:16])), false)
 		}
 	}
 	if addr.IsLoopback() {

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"os"
+	"os/exec"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -27,6 +30,17 @@ func TestClassify(t *testing.T) {
 		{"::1", false, "loopback"},
 		{"::1", true, ""},
 		{"::ffff:127.0.0.1", false, "loopback"},
+		{"::ffff:127.0.0.1", true, ""}, // IPv4-mapped: 127.0.0.1 itself
+		// AllowLoopback allows the loopback addresses and nothing else:
+		// the forms that embed 127.0.0.1 in an address routed as IPv6
+		// stay refused, like the SIIT form below.
+		{"64:ff9b::7f00:1", true, "loopback"}, // NAT64 of 127.0.0.1
+		{"64:ff9b::7f00:1", false, "loopback"},
+		{"2002:7f00:1::1", true, "loopback"}, // 6to4 of 127.0.0.1
+		{"2002:7f00:1::1", false, "loopback"},
+		{"::7f00:1", true, "loopback"}, // IPv4-compatible 127.0.0.1
+		{"::7f00:1", false, "loopback"},
+		{"64:ff9b::a00:1", true, "private"}, // NAT64 of 10.0.0.1
 		{"10.1.2.3", false, "private"},
 		{"10.1.2.3", true, "private"},
 		{"172.16.0.1", false, "private"},
@@ -66,7 +80,11 @@ func TestClassify(t *testing.T) {
 		{"2001:4860:4860::8888", false, ""}, // a public address near it
 	}
 	for _, tt := range tests {
-		t.Run(tt.addr, func(t *testing.T) {
+		name := tt.addr
+		if tt.allowLoopback {
+			name += " with AllowLoopback"
+		}
+		t.Run(name, func(t *testing.T) {
 			assert.Equal(t, tt.want, fetch.Classify(netip.MustParseAddr(tt.addr), tt.allowLoopback))
 		})
 	}
@@ -123,11 +141,15 @@ func TestGuardRefusesBeforeConnecting(t *testing.T) {
 func TestControlHook(t *testing.T) {
 	c, err := fetch.New(fetch.Options{AllowLoopback: true})
 	require.NoError(t, err)
-	for _, addr := range []string{"10.0.0.1:443", "[::ffff:10.0.0.1]:443", "[fe80::1%lo]:80", "0.0.0.0:80", "not-an-ip:80"} {
+	for _, addr := range []string{"10.0.0.1:443", "[::ffff:10.0.0.1]:443", "[fe80::1%lo]:80", "0.0.0.0:80", "not-an-ip:80",
+		// 127.0.0.1 embedded in NAT64, 6to4, IPv4-compatible and SIIT
+		// addresses is not loopback.
+		"[64:ff9b::7f00:1]:80", "[2002:7f00:1::1]:80", "[::7f00:1]:80", "[::ffff:0:7f00:1]:80"} {
 		assert.ErrorIs(t, c.Control("tcp", addr), fetch.ErrRefused, addr)
 	}
 	assert.NoError(t, c.Control("tcp4", "127.0.0.1:8080"))
 	assert.NoError(t, c.Control("tcp6", "[::1]:8080"))
+	assert.NoError(t, c.Control("tcp6", "[::ffff:127.0.0.1]:8080"))
 }
 
 func TestDNSFailure(t *testing.T) {
@@ -137,4 +159,42 @@ func TestDNSFailure(t *testing.T) {
 	require.ErrorIs(t, err, fetch.ErrDNS)
 	var dnsErr *net.DNSError
 	assert.ErrorAs(t, err, &dnsErr)
+}
+
+// envProxyChild names the child run of TestNoEnvironmentProxy.
+const envProxyChild = "FEDI_FETCH_PROXY_CHILD"
+
+// TestNoEnvironmentProxy: the client never goes through a proxy named in
+// the environment, which would connect on our behalf, past the guard. The
+// check runs in a child process started with HTTP_PROXY and HTTPS_PROXY
+// set, because net/http reads them once per process. A stub resolver gives
+// a public address, and the guard's test hook records what it allowed and
+// then refuses, so nothing leaves the machine: the guard must have judged
+// the target's own address, not the proxy's.
+func TestNoEnvironmentProxy(t *testing.T) {
+	if os.Getenv(envProxyChild) == "" {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestNoEnvironmentProxy$", "-test.v", "-test.count=1")
+		cmd.Env = append(os.Environ(), envProxyChild+"=1",
+			"HTTP_PROXY=http://127.0.0.1:9", "HTTPS_PROXY=http://127.0.0.1:9",
+			"http_proxy=http://127.0.0.1:9", "https_proxy=http://127.0.0.1:9", "NO_PROXY=", "no_proxy=")
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "--- PASS: TestNoEnvironmentProxy") {
+			t.Fatalf("child process: %v\n%s", err, out)
+		}
+		return
+	}
+	c, err := fetch.New(fetch.Options{Resolver: stubResolver{"public.example": {"93.184.216.34"}}})
+	require.NoError(t, err)
+	var allowed []netip.AddrPort
+	c.SetAfterAllow(func(ap netip.AddrPort) error {
+		allowed = append(allowed, ap)
+		return errors.New("test: refusing to connect")
+	})
+	for _, u := range []string{"https://public.example/users/alice", "https://93.184.216.34/users/alice"} {
+		allowed = nil
+		_, err = c.Get(context.Background(), u)
+		require.Error(t, err)
+		assert.NotErrorIs(t, err, fetch.ErrRefused, "the guard refused an address: the proxy's?")
+		assert.Equal(t, []netip.AddrPort{netip.MustParseAddrPort("93.184.216.34:443")}, allowed, "the guard judged the target itself")
+	}
 }

@@ -51,6 +51,9 @@ const (
 	DefaultMaxKeys       = 10000
 	DefaultMinRefresh    = 10 * time.Second
 	DefaultMaxKeyDocSize = 256 << 10
+	// DefaultFetchTimeout bounds one key look-up, the detour to the
+	// actor and the owner's document included.
+	DefaultFetchTimeout = 30 * time.Second
 )
 
 // ResolverOptions configures a Resolver. Client is required; the zero
@@ -68,6 +71,10 @@ type ResolverOptions struct {
 	MinRefresh time.Duration
 	// MaxDocumentBytes caps a key or owner document.
 	MaxDocumentBytes int64
+	// FetchTimeout bounds one key look-up, all its fetches together. A
+	// look-up is shared by the callers that want the same key, so it runs
+	// under a deadline of its own rather than under any one caller's.
+	FetchTimeout time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -82,8 +89,17 @@ type ResolverOptions struct {
 // another id (GoToSocial's …/main-key serves the actor) is followed to
 // that id, fetched strictly, and accepted only if that actor lists the
 // keyId: two fetches from the context's fetch.Budget. PEM keys may be
-// SPKI or PKCS#1. Keys are cached with a TTL and a size bound, and concurrent
-// look-ups of one key share one fetch. It is safe for concurrent use.
+// SPKI or PKCS#1. Keys are cached with a TTL and a size bound. It is safe
+// for concurrent use.
+//
+// Concurrent look-ups of one key share one fetch, which runs under a
+// context of its own: it keeps the values of the context of the caller
+// that started it, whose fetch.Budget it draws on (the callers that join
+// it spend nothing of theirs), but not that caller's cancellation or
+// deadline; it is bounded by FetchTimeout instead. Each caller, the first
+// included, stops waiting when its own context ends, and the fetch goes
+// on for the others; when every caller has stopped waiting, it is
+// cancelled.
 type Resolver struct {
 	opts ResolverOptions
 
@@ -99,10 +115,14 @@ type cacheEntry struct {
 	fetched time.Time
 }
 
+// call is a look-up in flight. waiters and cancel are guarded by the
+// Resolver's mu; key and err are written before done is closed.
 type call struct {
-	done chan struct{}
-	key  *Key
-	err  error
+	done    chan struct{}
+	key     *Key
+	err     error
+	waiters int
+	cancel  context.CancelFunc
 }
 
 // NewResolver validates o and builds a Resolver.
@@ -110,7 +130,7 @@ func NewResolver(o ResolverOptions) (*Resolver, error) {
 	if o.Client == nil {
 		return nil, errors.New("signature: ResolverOptions.Client is required")
 	}
-	if o.TTL < 0 || o.MaxKeys < 0 || o.MinRefresh < 0 || o.MaxDocumentBytes < 0 {
+	if o.TTL < 0 || o.MaxKeys < 0 || o.MinRefresh < 0 || o.MaxDocumentBytes < 0 || o.FetchTimeout < 0 {
 		return nil, errors.New("signature: negative limit in ResolverOptions")
 	}
 	if o.TTL == 0 {
@@ -124,6 +144,9 @@ func NewResolver(o ResolverOptions) (*Resolver, error) {
 	}
 	if o.MaxDocumentBytes == 0 {
 		o.MaxDocumentBytes = DefaultMaxKeyDocSize
+	}
+	if o.FetchTimeout == 0 {
+		o.FetchTimeout = DefaultFetchTimeout
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -171,32 +194,60 @@ func (r *Resolver) cached(keyID string) *cacheEntry {
 	return el.Value.(*cacheEntry)
 }
 
-// load fetches a key, sharing the fetch with concurrent callers.
+// load fetches a key, sharing the fetch with concurrent callers: see the
+// Resolver's doc for the context the fetch runs under.
 func (r *Resolver) load(ctx context.Context, keyID string) (*Key, error) {
 	r.mu.Lock()
-	if c, ok := r.inflight[keyID]; ok {
-		r.mu.Unlock()
-		select {
-		case <-c.done:
-			return c.key, c.err
-		case <-ctx.Done():
-			return nil, &Error{Check: ErrKeyFetch, Detail: keyID, Cause: ctx.Err()}
+	c, ok := r.inflight[keyID]
+	if !ok {
+		if err := ctx.Err(); err != nil {
+			r.mu.Unlock()
+			return nil, &Error{Check: ErrKeyFetch, Detail: keyID, Cause: err}
 		}
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.FetchTimeout)
+		c = &call{done: make(chan struct{}), cancel: cancel}
+		r.inflight[keyID] = c
+		go r.fetchShared(fctx, keyID, c)
 	}
-	c := &call{done: make(chan struct{})}
-	r.inflight[keyID] = c
+	c.waiters++
 	r.mu.Unlock()
 
-	c.key, c.err = r.fetchKey(ctx, keyID)
-
+	select {
+	case <-c.done:
+		return c.key, c.err
+	case <-ctx.Done():
+	}
+	select {
+	case <-c.done: // both at once: the key is there, take it
+		return c.key, c.err
+	default:
+	}
 	r.mu.Lock()
-	delete(r.inflight, keyID)
-	if c.err == nil {
-		r.store(keyID, c.key)
+	c.waiters--
+	if c.waiters == 0 && r.inflight[keyID] == c {
+		// Nobody is left to use the key: stop fetching it, and let the
+		// next caller start afresh rather than join a cancelled fetch.
+		delete(r.inflight, keyID)
+		c.cancel()
+	}
+	r.mu.Unlock()
+	return nil, &Error{Check: ErrKeyFetch, Detail: keyID, Cause: ctx.Err()}
+}
+
+// fetchShared runs the fetch of call c and publishes its result.
+func (r *Resolver) fetchShared(ctx context.Context, keyID string, c *call) {
+	defer c.cancel()
+	key, err := r.fetchKey(ctx, keyID)
+	r.mu.Lock()
+	c.key, c.err = key, err
+	if r.inflight[keyID] == c {
+		delete(r.inflight, keyID)
+	}
+	if err == nil {
+		r.store(keyID, key)
 	}
 	r.mu.Unlock()
 	close(c.done)
-	return c.key, c.err
 }
 
 func (r *Resolver) store(keyID string, k *Key) {

@@ -7,6 +7,8 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -334,4 +336,220 @@ func TestKeyRotation(t *testing.T) {
 func TestResolverValidates(t *testing.T) {
 	_, err := signature.NewResolver(signature.ResolverOptions{})
 	assert.Error(t, err)
+	c, err := fetch.New(fetch.Options{})
+	require.NoError(t, err)
+	_, err = signature.NewResolver(signature.ResolverOptions{Client: c, FetchTimeout: -time.Second})
+	assert.Error(t, err)
+}
+
+// serveOnPairedHosts starts two servers on the same port of two loopback
+// addresses, 127.0.0.1 and 127.0.0.2 (or ::1 where 127.0.0.2 is not
+// configured), so that their URLs differ in the host alone. handlers gets
+// both URLs and returns the two servers' handlers.
+func serveOnPairedHosts(t *testing.T, handlers func(urlA, urlB string) (a, b http.Handler)) (urlA, urlB string) {
+	t.Helper()
+	for range 20 {
+		la, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		port := la.Addr().(*net.TCPAddr).Port
+		var lb net.Listener
+		for _, host := range []string{"127.0.0.2", "::1"} {
+			if lb, err = net.Listen("tcp", net.JoinHostPort(host, fmt.Sprint(port))); err == nil {
+				break
+			}
+		}
+		if lb == nil {
+			la.Close()
+			continue
+		}
+		urlA, urlB = "http://"+la.Addr().String(), "http://"+lb.Addr().String()
+		ha, hb := handlers(urlA, urlB)
+		sa, sb := &httptest.Server{Listener: la, Config: &http.Server{Handler: ha}}, &httptest.Server{Listener: lb, Config: &http.Server{Handler: hb}}
+		sa.Start()
+		sb.Start()
+		t.Cleanup(sa.Close)
+		t.Cleanup(sb.Close)
+		return urlA, urlB
+	}
+	t.Fatal("found no port free on both 127.0.0.1 and 127.0.0.2 or ::1")
+	return "", ""
+}
+
+// TestResolverKeyFromAnotherHost: a host cannot publish a key for an
+// actor of another host by serving, at the same path, a document that
+// claims the other host's id. The two hosts differ in nothing else, so
+// that only the fetch client's host comparison stands between the
+// attacker and an impersonation of the victim.
+func TestResolverKeyFromAnotherHost(t *testing.T) {
+	victimPEM, attackerPEM := spki(t, testKeys()["rsa"].Public()), spki(t, testKeys()["rsa2"].Public())
+	victimURL, attackerURL := serveOnPairedHosts(t, func(victimURL, attackerURL string) (http.Handler, http.Handler) {
+		victim := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != "/users/alice" {
+				http.NotFound(w, r)
+				return
+			}
+			w.Header().Set("Content-Type", "application/activity+json")
+			fmt.Fprint(w, actorDoc(victimURL+"/users/alice", map[string]any{"publicKey": map[string]any{
+				"id": victimURL + "/users/alice#main-key", "owner": victimURL + "/users/alice", "publicKeyPem": victimPEM}}))
+		})
+		// The attacker serves, at the victim's path, the victim's id with
+		// a key of its own, which the victim never lists.
+		attacker := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/activity+json")
+			fmt.Fprint(w, actorDoc(victimURL+"/users/alice", map[string]any{"publicKey": map[string]any{
+				"id": attackerURL + "/users/alice#main-key", "owner": victimURL + "/users/alice", "publicKeyPem": attackerPEM}}))
+		})
+		return victim, attacker
+	})
+	r := newResolver(t, signature.ResolverOptions{})
+
+	k, err := r.ResolveKey(context.Background(), attackerURL+"/users/alice#main-key")
+	require.ErrorIs(t, err, signature.ErrUnknownKey, "resolved to %+v", k)
+
+	k, err = r.ResolveKey(context.Background(), victimURL+"/users/alice#main-key")
+	require.NoError(t, err)
+	assert.Equal(t, victimURL+"/users/alice", k.Owner)
+}
+
+// slowKeyServer serves bob's actor at /users/bob, each answer held until
+// the test releases it. Every request that arrives is announced on
+// arrived, and every one whose client went away before the release on
+// gone.
+type slowKeyServer struct {
+	*httptest.Server
+	arrived, gone chan struct{}
+	release       func()
+	hits          atomic.Int64
+}
+
+func newSlowKeyServer(t *testing.T) *slowKeyServer {
+	pemText := spki(t, testKeys()["rsa"].Public())
+	released := make(chan struct{})
+	var once sync.Once
+	s := &slowKeyServer{arrived: make(chan struct{}, 10), gone: make(chan struct{}, 10), release: func() { once.Do(func() { close(released) }) }}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.hits.Add(1)
+		s.arrived <- struct{}{}
+		select {
+		case <-released:
+		case <-r.Context().Done():
+			s.gone <- struct{}{}
+			return
+		}
+		self := "http://" + r.Host + "/users/bob"
+		w.Header().Set("Content-Type", "application/activity+json")
+		fmt.Fprint(w, actorDoc(self, map[string]any{"publicKey": map[string]any{"id": self + "#main-key", "owner": self, "publicKeyPem": pemText}}))
+	}))
+	t.Cleanup(s.Close)
+	t.Cleanup(s.release) // before Close, which waits for the handlers
+	return s
+}
+
+// within waits for ch, and fails the test after a few seconds.
+func within[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(5 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+		panic("unreachable")
+	}
+}
+
+// waitUntil polls cond for a few seconds.
+func waitUntil(t *testing.T, cond func() bool, what string) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+	}
+}
+
+type resolved struct {
+	key *signature.Key
+	err error
+}
+
+func resolveAsync(r *signature.Resolver, ctx context.Context, keyID string) <-chan resolved {
+	ch := make(chan resolved, 1)
+	go func() {
+		k, err := r.ResolveKey(ctx, keyID)
+		ch <- resolved{k, err}
+	}()
+	return ch
+}
+
+// TestResolverSharedFetchOutlivesItsStarter: the caller that started a
+// shared look-up goes away (its client disconnected); another caller
+// waiting for the same key still gets it, from the one fetch, which was
+// charged to the first caller's budget.
+func TestResolverSharedFetchOutlivesItsStarter(t *testing.T) {
+	srv := newSlowKeyServer(t)
+	keyID := srv.URL + "/users/bob#main-key"
+	r := newResolver(t, signature.ResolverOptions{})
+
+	firstCtx, cancelFirst := context.WithCancel(fetch.WithBudget(context.Background(), 5))
+	defer cancelFirst()
+	budget, _ := fetch.BudgetFrom(firstCtx)
+	first := resolveAsync(r, firstCtx, keyID)
+	within(t, srv.arrived, "the key fetch")
+	second := resolveAsync(r, context.Background(), keyID)
+	waitUntil(t, func() bool { return r.Waiting(keyID) == 2 }, "the second caller joins the fetch")
+
+	cancelFirst()
+	got := within(t, first, "the first caller to give up")
+	require.ErrorIs(t, got.err, context.Canceled)
+	require.ErrorIs(t, got.err, signature.ErrKeyFetch)
+	assert.Equal(t, 1, r.Waiting(keyID), "the fetch goes on for the second caller")
+
+	srv.release()
+	got = within(t, second, "the second caller's key")
+	require.NoError(t, got.err)
+	assert.Equal(t, srv.URL+"/users/bob", got.key.Owner)
+	assert.EqualValues(t, 1, srv.hits.Load(), "one fetch for both callers")
+	assert.Equal(t, 4, budget.Remaining(), "the fetch was charged to the first caller's budget")
+	assert.Len(t, srv.gone, 0, "the fetch was never cancelled")
+
+	// The key is cached: the first caller's next look-up needs no fetch.
+	k, err := r.ResolveKey(context.Background(), keyID)
+	require.NoError(t, err)
+	assert.Same(t, got.key, k)
+}
+
+// TestResolverSharedFetchCancelledWhenAbandoned: when every caller has
+// stopped waiting, the fetch stops too, and the next caller starts a
+// fresh one.
+func TestResolverSharedFetchCancelledWhenAbandoned(t *testing.T) {
+	srv := newSlowKeyServer(t)
+	keyID := srv.URL + "/users/bob#main-key"
+	r := newResolver(t, signature.ResolverOptions{})
+
+	ctx, cancel := context.WithCancel(context.Background())
+	first := resolveAsync(r, ctx, keyID)
+	within(t, srv.arrived, "the key fetch")
+	cancel()
+	require.ErrorIs(t, within(t, first, "the caller to give up").err, context.Canceled)
+	within(t, srv.gone, "the abandoned fetch to be cancelled")
+
+	next := resolveAsync(r, context.Background(), keyID)
+	within(t, srv.arrived, "a fresh fetch")
+	srv.release()
+	require.NoError(t, within(t, next, "the key").err)
+	assert.EqualValues(t, 2, srv.hits.Load())
+
+	_, err := r.ResolveKey(ctx, keyID+"-other")
+	require.ErrorIs(t, err, context.Canceled, "a caller already gone starts no fetch")
+	assert.EqualValues(t, 2, srv.hits.Load())
+}
+
+// TestResolverFetchTimeout: a shared look-up has a deadline of its own,
+// whatever its callers' contexts allow.
+func TestResolverFetchTimeout(t *testing.T) {
+	srv := newSlowKeyServer(t)
+	r := newResolver(t, signature.ResolverOptions{FetchTimeout: 50 * time.Millisecond})
+	got := within(t, resolveAsync(r, context.Background(), srv.URL+"/users/bob#main-key"), "the look-up to time out")
+	require.ErrorIs(t, got.err, signature.ErrKeyFetch)
+	require.ErrorIs(t, got.err, fetch.ErrTimeout)
 }

@@ -142,8 +142,11 @@ func NewVerifier(o VerifierOptions) (*Verifier, error) {
 // refreshed key. A draft-cavage signature of a request with a query that
 // does not verify over the path and query is tried once more over the
 // path alone, as Mastodon does: Fedify (and older Mastodon) sign
-// (request-target) without the query. Every error is an *Error naming the
-// failed check. A verified request is reported to VerifierOptions.Observer.
+// (request-target) without the query, so such a signature does not bind
+// the query. An RFC 9421 signature of a request with a query must cover
+// it, through @query, @target-uri or @request-target; @path alone is
+// refused. Every error is an *Error naming the failed check. A verified
+// request is reported to VerifierOptions.Observer.
 func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (*Result, error) {
 	res, err := v.verify(ctx, r, body)
 	if err == nil && v.opts.Observer != nil {
@@ -270,6 +273,10 @@ func (v *Verifier) verifyHTTPSig(ctx context.Context, r *http.Request, rf *reque
 		return nil, fail(ErrNotCovered, "@method")
 	case !p.covers("@target-uri") && !p.covers("@request-target") && !p.covers("@path"):
 		return nil, fail(ErrNotCovered, "@target-uri")
+	case rf.query != "" && !p.covers("@target-uri") && !p.covers("@request-target") && !p.covers("@query"):
+		// @path leaves the query out: without this, a query added after
+		// signing would still verify.
+		return nil, fail(ErrNotCovered, "@query")
 	case !p.covers("@target-uri") && !p.covers("@authority") && !p.covers("host"):
 		return nil, fail(ErrNotCovered, "@authority")
 	case p.Created == 0 && !p.covers("date"):

@@ -3,6 +3,7 @@ package vocab_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -22,13 +23,16 @@ func decode(t *testing.T, reg *vocab.Registry, doc string) vocab.Item {
 	return it
 }
 
-// roundTrip decodes, encodes and checks the lossless property.
+// roundTrip decodes, encodes and checks what the README promises: the
+// document comes back as it was apart from its top-level @context, with
+// null members still null and single values still single (jsoneq.Strict,
+// not the looser jsoneq.Equal, which would not see them change).
 func roundTrip(t *testing.T, reg *vocab.Registry, doc string) (vocab.Item, string) {
 	t.Helper()
 	it := decode(t, reg, doc)
 	out, err := reg.Encode(it)
 	require.NoError(t, err)
-	ok, diff := jsoneq.Equal([]byte(doc), out)
+	ok, diff := jsoneq.Strict([]byte(doc), out)
 	require.True(t, ok, "%s\n%s", diff, out)
 	return it, string(out)
 }
@@ -79,6 +83,58 @@ func TestDecodeErrors(t *testing.T) {
 			assert.Equal(t, tc.col, de.Column, "column")
 			assert.Contains(t, de.Detail, tc.detailPart)
 			assert.Contains(t, err.Error(), tc.err.Error())
+		})
+	}
+}
+
+// TestInvalidIRIsInItemValues: a string where an IRI or an object may
+// stand must be an IRI, whether it is the value, an element of an array,
+// or a member of an embedded object; otherwise Decode fails with a
+// *DecodeError at its path.
+func TestInvalidIRIsInItemValues(t *testing.T) {
+	reg := allVocabularies(t)
+	props := []struct{ typ, prop string }{
+		{"Create", "actor"}, {"Create", "object"}, {"Offer", "target"}, {"Move", "origin"},
+		{"Create", "result"}, {"Create", "instrument"},
+		{"Note", "to"}, {"Note", "cc"}, {"Note", "bto"}, {"Note", "bcc"}, {"Note", "audience"},
+		{"Note", "inReplyTo"}, {"Note", "attributedTo"}, {"Note", "generator"}, {"Note", "context"},
+		{"Note", "url"}, {"Note", "tag"}, {"Note", "attachment"}, {"Note", "icon"}, {"Note", "image"},
+		{"Note", "location"}, {"Note", "preview"}, {"Note", "replies"}, {"Note", "likes"}, {"Note", "shares"},
+		{"Collection", "first"}, {"Collection", "last"}, {"Collection", "current"}, {"Collection", "items"},
+		{"OrderedCollection", "orderedItems"}, {"CollectionPage", "next"}, {"CollectionPage", "prev"}, {"CollectionPage", "partOf"},
+		{"Question", "oneOf"}, {"Question", "anyOf"},
+		{"Person", "followers"}, {"Person", "following"}, {"Person", "inbox"}, {"Person", "outbox"}, {"Person", "liked"}, {"Person", "streams"},
+		{"Person", "featured"}, {"Person", "movedTo"}, {"Person", "alsoKnownAs"},
+		{"Relationship", "subject"}, {"Relationship", "relationship"}, {"Profile", "describes"},
+	}
+	bad := []struct{ iri, why string }{
+		{`https://x.example/<x>`, `contains '<'`},
+		{`https://x.example/","actor":"https://evil.example/u`, `contains '"'`},
+		{`https://x.example/a b`, "control character or space"},
+	}
+	for _, p := range props {
+		for _, b := range bad {
+			iri, _ := json.Marshal(b.iri)
+			for _, form := range []struct {
+				name, doc, path string
+			}{
+				{"value", fmt.Sprintf(`{"type":%q,%q:%s}`, p.typ, p.prop, iri), "$." + p.prop},
+				{"array", fmt.Sprintf(`{"type":%q,%q:["https://a.example/ok",%s]}`, p.typ, p.prop, iri), "$." + p.prop + "[1]"},
+				{"embedded", fmt.Sprintf(`{"type":"Announce","object":{"type":%q,%q:%s}}`, p.typ, p.prop, iri), "$.object." + p.prop},
+			} {
+				t.Run(p.typ+"."+p.prop+"/"+form.name+"/"+b.why, func(t *testing.T) {
+					_, err := reg.Decode([]byte(form.doc))
+					require.ErrorIs(t, err, vocab.ErrInvalidIRI, form.doc)
+					var de *vocab.DecodeError
+					require.ErrorAs(t, err, &de)
+					assert.Equal(t, form.path, de.Path)
+					assert.Contains(t, de.Detail, b.why)
+				})
+			}
+		}
+		t.Run(p.typ+"."+p.prop+"/valid", func(t *testing.T) {
+			roundTrip(t, reg, fmt.Sprintf(`{"type":%q,%q:"https://a.example/ok"}`, p.typ, p.prop))
+			roundTrip(t, reg, fmt.Sprintf(`{"type":%q,%q:["https://a.example/1","https://a.example/2"]}`, p.typ, p.prop))
 		})
 	}
 }
@@ -174,6 +230,8 @@ func TestRealWorldShapes(t *testing.T) {
 		"IRI or object":       `{"type":"Announce","actor":{"type":"Person","id":"https://a/u","inbox":"https://a/u/inbox"},"object":{"type":"Create","actor":"https://b/u","object":{"type":"Note","id":"https://b/n"}}}`,
 		"public forms":        `{"type":"Note","to":["as:Public","Public","https://www.w3.org/ns/activitystreams#Public"]}`,
 		"nulls":               `{"type":"Note","id":null,"name":null,"summary":null,"inReplyTo":null,"published":null,"to":null,"tag":[null],"sensitive":null,"atomUri":null,"url":null}`,
+		"null ids":            `{"type":"Create","id":null,"actor":{"type":"Person","id":null,"inbox":null,"publicKey":{"id":null,"owner":null}},"object":{"id":null}}`,
+		"null id alone":       `{"id":null}`,
 		"timestamps":          `{"type":"Note","published":"2023-07-02T10:15:00+0000","updated":"2019-06-02T16:43:50.799554Z","startTime":"2022-12-11T19:00:00+00:00","endTime":"2021-01-01T00:00:00.123456789Z"}`,
 		"ld signature":        `{"type":"Create","actor":"https://a/u","signature":{"type":"RsaSignature2017","creator":"https://a/u#main-key","created":"2018-02-12T14:08:20Z","signatureValue":"rnNf=="}}`,
 		"proof":               `{"type":"Create","actor":"https://a/u","proof":{"type":"DataIntegrityProof","cryptosuite":"eddsa-jcs-2022","verificationMethod":"https://a/u#ed","proofPurpose":"assertionMethod","proofValue":"z3x"}}`,

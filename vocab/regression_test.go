@@ -183,6 +183,81 @@ func TestDuplicateMembersInNestedValues(t *testing.T) {
 	}
 }
 
+// TestDuplicateMembersInObjectsOfEverySize: duplicates are refused in
+// objects of any size; small objects and large ones are checked in
+// different ways, so both sides of the boundary are tried, with the two
+// members far apart, adjacent, first and last, at the top level and
+// nested in an object no vocabulary claims.
+func TestDuplicateMembersInObjectsOfEverySize(t *testing.T) {
+	reg := allVocabularies(t)
+	// object builds an object of n members: "type" first (at the top
+	// level), then "m1", "m2", ...; the members at indexes dup[0] and
+	// dup[1] (from 0) share a name when dup is not nil.
+	object := func(n int, top bool, dup []int) string {
+		names := make([]string, n)
+		for i := range names {
+			names[i] = fmt.Sprintf("m%d", i)
+		}
+		if top {
+			names[0] = "type"
+		}
+		if dup != nil {
+			names[dup[1]] = names[dup[0]]
+		}
+		var b strings.Builder
+		b.WriteByte('{')
+		for i, name := range names {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			v := `"v"`
+			if name == "type" {
+				v = `"Note"`
+			}
+			fmt.Fprintf(&b, "%q:%s", name, v)
+		}
+		b.WriteByte('}')
+		return b.String()
+	}
+	for _, n := range []int{2, 3, 15, 16, 17, 18, 33, 200} {
+		positions := map[string][]int{
+			"first and last": {0, n - 1},
+			"adjacent last":  {n - 2, n - 1},
+			"adjacent first": {0, 1},
+			"middle":         {n / 3, 2 * n / 3},
+		}
+		for where, dup := range positions {
+			if dup[0] == dup[1] {
+				continue
+			}
+			// At the top level "type" comes first and stays unique.
+			if top := []int{max(dup[0], 1), dup[1]}; top[0] != top[1] {
+				t.Run(fmt.Sprintf("%d members/%s/top level", n, where), func(t *testing.T) {
+					doc := object(n, true, top)
+					_, err := reg.Decode([]byte(doc))
+					require.ErrorIs(t, err, vocab.ErrSyntax, doc)
+					var de *vocab.DecodeError
+					require.ErrorAs(t, err, &de)
+					assert.Equal(t, fmt.Sprintf("$.m%d", top[0]), de.Path)
+					assert.Contains(t, de.Detail, fmt.Sprintf("duplicate member %q", fmt.Sprintf("m%d", top[0])))
+				})
+			}
+			t.Run(fmt.Sprintf("%d members/%s/nested", n, where), func(t *testing.T) {
+				doc := `{"type":"Note","x":[` + object(n, false, dup) + `]}`
+				_, err := reg.Decode([]byte(doc))
+				require.ErrorIs(t, err, vocab.ErrSyntax, doc)
+				var de *vocab.DecodeError
+				require.ErrorAs(t, err, &de)
+				assert.Equal(t, fmt.Sprintf("$.x[0].m%d", dup[0]), de.Path)
+			})
+		}
+		t.Run(fmt.Sprintf("%d members/no duplicate", n), func(t *testing.T) {
+			roundTrip(t, reg, object(n, true, nil))
+			roundTrip(t, reg, `{"type":"Note","x":[`+object(n, false, nil)+`]}`)
+		})
+	}
+}
+
 func TestJSONFieldsAreLossless(t *testing.T) {
 	reg := allVocabularies(t)
 	for _, doc := range []string{

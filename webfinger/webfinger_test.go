@@ -278,15 +278,44 @@ func FuzzWebfingerResource(f *testing.F) {
 	})
 }
 
+// The client asks the handle's host for its WebFinger answer and returns
+// the actor's IRI. The host here is a local server, reached over plain
+// http because the fetch.Client allows loopback; against the fediverse,
+// use fetch.Options{} and a handle such as "@alice@example.com".
 func ExampleClient_Resolve() {
-	f, _ := fetch.New(fetch.Options{})
+	h, _ := webfinger.NewHandler(webfinger.HandlerOptions{
+		Lookup: func(ctx context.Context, r webfinger.Resource) (*webfinger.Account, error) {
+			if r.User != "alice" {
+				return nil, webfinger.ErrNotFound
+			}
+			return &webfinger.Account{Username: "alice", ActorIRI: "https://example.com/users/alice"}, nil
+		},
+	})
+	mux := http.NewServeMux()
+	h.Register(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	host := srv.Listener.Addr().String() // 127.0.0.1:port
+
+	f, _ := fetch.New(fetch.Options{AllowLoopback: true})
+	defer f.Close()
 	c, _ := webfinger.NewClient(f)
-	iri, err := c.Resolve(context.Background(), "@alice@example.com")
+	iri, err := c.Resolve(context.Background(), "@alice@"+host)
 	if err != nil {
 		// errors.Is(err, fetch.ErrDNS), webfinger.ErrNoActor, ...
+		fmt.Println(err)
 		return
 	}
 	fmt.Println(iri)
+
+	_, err = c.Resolve(context.Background(), "@bob@"+host)
+	var status *fetch.StatusError
+	if errors.As(err, &status) {
+		fmt.Println("bob:", status.Code)
+	}
+	// Output:
+	// https://example.com/users/alice
+	// bob: 404
 }
 
 func ExampleHandler() {

@@ -25,13 +25,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/fedi-go/fedi/fetch"
+	"github.com/fedi-go/fedi/internal/testenv"
 	"github.com/fedi-go/fedi/signature"
 	"github.com/fedi-go/fedi/vocab"
 	"github.com/fedi-go/fedi/webfinger"
 )
 
 // peerEnv names a prepared copy of shared/peers/fedify (with
-// node_modules installed by npm ci). CI sets it; see the README.
+// node_modules installed by npm ci). CI sets it; see the README. Without
+// it, or without node, the test skips, and fails in CI.
 const peerEnv = "FEDI_FEDIFY_PEER"
 
 // fedifyPeer is a running Fedify peer.
@@ -47,11 +49,11 @@ func startPeer(t *testing.T) *fedifyPeer {
 	t.Helper()
 	dir := os.Getenv(peerEnv)
 	if dir == "" {
-		t.Skipf("%s is not set: the Fedify interop test needs a prepared peer (cp -r shared/peers/fedify DIR && (cd DIR && npm ci) && export %s=DIR)", peerEnv, peerEnv)
+		testenv.Missing(t, "%s is not set: the Fedify interop test needs a prepared peer (cp -r shared/peers/fedify DIR && (cd DIR && npm ci) && export %s=DIR)", peerEnv, peerEnv)
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skipf("node is not installed: %v", err)
+		testenv.Missing(t, "node is not installed: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@fedify", "fedify")); err != nil {
 		t.Fatalf("%s=%s has no node_modules/@fedify/fedify: run npm ci there", peerEnv, dir)

@@ -1,7 +1,8 @@
 // Package jsoneq compares JSON documents the way fedi defines a lossless
 // round trip: equal after dropping the top-level @context, dropping
 // members whose value is null, and unwrapping one-element arrays, with
-// numbers compared by value.
+// numbers compared by value. Strict is the stronger promise the README
+// makes on top: those forms too come back as they were.
 package jsoneq
 
 import (
@@ -16,7 +17,12 @@ import (
 // Normalize prepares a JSON value for the lossless comparison: it drops
 // the top-level @context, drops members whose value is null, and unwraps
 // one-element arrays. Numbers compare by value.
-func Normalize(v any, top bool) any {
+func Normalize(v any, top bool) any { return normalize(v, top, true) }
+
+// normalize drops the top-level @context and compares numbers by value;
+// when loose is set it also drops null members and unwraps one-element
+// arrays.
+func normalize(v any, top, loose bool) any {
 	switch x := v.(type) {
 	case map[string]any:
 		out := make(map[string]any, len(x))
@@ -24,20 +30,20 @@ func Normalize(v any, top bool) any {
 			if top && k == "@context" {
 				continue
 			}
-			n := Normalize(val, false)
-			if n == nil {
+			n := normalize(val, false, loose)
+			if n == nil && loose {
 				continue
 			}
 			out[k] = n
 		}
 		return out
 	case []any:
-		if len(x) == 1 {
-			return Normalize(x[0], false)
+		if len(x) == 1 && loose {
+			return normalize(x[0], false, loose)
 		}
 		out := make([]any, len(x))
 		for i, el := range x {
-			out[i] = Normalize(el, false)
+			out[i] = normalize(el, false, loose)
 		}
 		return out
 	case json.Number:
@@ -62,7 +68,15 @@ func Parse(data []byte) (any, error) {
 // Equal compares two documents after Normalize and describes the first
 // difference. A document with a duplicate member is never equal to
 // anything: encoding/json would silently keep one of the two values.
-func Equal(a, b []byte) (bool, string) {
+func Equal(a, b []byte) (bool, string) { return equal(a, b, true) }
+
+// Strict is Equal without its allowances for null members and
+// one-element arrays: a member that was null must still be null, and a
+// single value must not have become an array or the other way round. Only
+// the top-level @context may differ, and numbers compare by value.
+func Strict(a, b []byte) (bool, string) { return equal(a, b, false) }
+
+func equal(a, b []byte, loose bool) (bool, string) {
 	if d := Duplicate(a); d != "" {
 		return false, "first document: duplicate member " + d
 	}
@@ -79,17 +93,17 @@ func Equal(a, b []byte) (bool, string) {
 	}
 	if arr, ok := va.([]any); ok {
 		for i := range arr {
-			arr[i] = Normalize(arr[i], true)
+			arr[i] = normalize(arr[i], true, loose)
 		}
 	} else {
-		va = Normalize(va, true)
+		va = normalize(va, true, loose)
 	}
 	if arr, ok := vb.([]any); ok {
 		for i := range arr {
-			arr[i] = Normalize(arr[i], true)
+			arr[i] = normalize(arr[i], true, loose)
 		}
 	} else {
-		vb = Normalize(vb, true)
+		vb = normalize(vb, true, loose)
 	}
 	if d := diff("$", va, vb); d != "" {
 		return false, d
@@ -157,15 +171,19 @@ func short(v any) string {
 }
 
 // Duplicate returns the path of the first duplicate member of a JSON
-// document, or "".
+// document, or "". It stops at the first syntax error, returning what it
+// found before it: Parse reports the error itself.
 func Duplicate(data []byte) string {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	var walk func(path string) string
-	walk = func(path string) string {
+	// walk reads one value. Every loop stops at the first error: on
+	// malformed input More can keep reporting another element that Token
+	// then refuses, forever.
+	var walk func(path string) (string, error)
+	walk = func(path string) (string, error) {
 		tok, err := dec.Token()
 		if err != nil {
-			return ""
+			return "", err
 		}
 		switch tok {
 		case json.Delim('{'):
@@ -173,27 +191,30 @@ func Duplicate(data []byte) string {
 			for dec.More() {
 				k, err := dec.Token()
 				if err != nil {
-					return ""
+					return "", err
 				}
 				key, _ := k.(string)
 				if seen[key] {
-					return path + "." + key
+					return path + "." + key, nil
 				}
 				seen[key] = true
-				if r := walk(path + "." + key); r != "" {
-					return r
+				if r, err := walk(path + "." + key); r != "" || err != nil {
+					return r, err
 				}
 			}
-			_, _ = dec.Token()
+			_, err = dec.Token()
+			return "", err
 		case json.Delim('['):
 			for i := 0; dec.More(); i++ {
-				if r := walk(fmt.Sprintf("%s[%d]", path, i)); r != "" {
-					return r
+				if r, err := walk(fmt.Sprintf("%s[%d]", path, i)); r != "" || err != nil {
+					return r, err
 				}
 			}
-			_, _ = dec.Token()
+			_, err = dec.Token()
+			return "", err
 		}
-		return ""
+		return "", nil
 	}
-	return walk("$")
+	dup, _ := walk("$")
+	return dup
 }
