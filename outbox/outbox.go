@@ -70,9 +70,21 @@ type Options struct {
 
 // Outbox sends activities. It is safe for concurrent use.
 type Outbox struct {
-	opts Options
-	log  *slog.Logger
+	opts  Options
+	log   *slog.Logger
+	hooks []SendHook
 }
+
+// SendHook is told of every activity an Outbox sends, within the
+// transaction that stores it, after it is stored and before its fan-out
+// is enqueued; an error undoes the Send. Platforms use it to act on what
+// the server's own actors do, such as a relay that announces every public
+// post. It must not do network I/O; what it sends goes through
+// Outbox.SendIn with tx.
+type SendHook func(ctx context.Context, tx storage.Store, activity vocab.Item) error
+
+// OnSend adds a hook. Add hooks before the Outbox is used.
+func (o *Outbox) OnSend(h SendHook) { o.hooks = append(o.hooks, h) }
 
 // New validates o and builds an Outbox.
 func New(o Options) (*Outbox, error) {
@@ -343,6 +355,11 @@ func (o *Outbox) persist(ctx context.Context, tx storage.Store, p *prepared) err
 	}
 	if err := o.bookkeep(ctx, tx, p); err != nil {
 		return err
+	}
+	for _, h := range o.hooks {
+		if err := h(ctx, tx, p.it); err != nil {
+			return err
+		}
 	}
 	key := string(vocab.IRIOf(firstItem(p.object)))
 	if key == "" || storage.CheckIRI("", key) != nil {
