@@ -63,6 +63,9 @@ type Store struct {
 	Queue Queue
 	// Actors caches remote actors.
 	Actors Actors
+	// Tx applies changes to the other concerns as one; nil when the store
+	// cannot. Call it through InTx.
+	Tx Transactor
 }
 
 // MaxIRI is the longest IRI, in bytes, that a store accepts as a key;
