@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"sync"
 	"testing"
@@ -53,6 +54,7 @@ func TestTx(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Cancelled", txCancelled},
 		{"CancelledInside", txCancelledInside},
 		{"CancelledMidCall", txCancelledMidCall},
+		{"CancelledMidCallConcurrent", txCancelledMidCallConcurrent},
 	})
 }
 
@@ -1043,11 +1045,17 @@ func txCancelledInside(t *testing.T, ctx context.Context, st storage.Store) {
 // txCancelledMidCall cancels transactions at random moments: each
 // reports success with all of its effects, or the cancellation with none.
 func txCancelledMidCall(t *testing.T, ctx context.Context, st storage.Store) {
+	cancelMidCall(t, ctx, inboxCall(t, st))
+}
+
+// inboxCall is a transaction of an inbox's writes, and a check that it
+// took effect whole or not at all.
+func inboxCall(t *testing.T, st storage.Store) midCall {
 	coll, alice := iri(t, "followers"), iri(t, "alice")
 	object := func(key string) string { return iri(t, "notes/"+key) }
 	member := func(key string) string { return iri(t, "users/"+key) }
 	activity := func(key string) string { return iri(t, "activities/"+key) }
-	cancelMidCall(t, ctx, midCall{
+	return midCall{
 		call: func(ctx context.Context, key string) error {
 			return st.Tx.InTx(ctx, func(ctx context.Context, tx storage.Store) error {
 				if first, err := tx.Dedupe.Record(ctx, activity(key), alice); err != nil || !first {
@@ -1077,5 +1085,70 @@ func txCancelledMidCall(t *testing.T, ctx context.Context, st storage.Store) {
 			}
 			return o, nil
 		},
-	})
+	}
+}
+
+// txCancelledMidCallConcurrent runs transactions from 8 goroutines at
+// once for a second, half of them with contexts cancelled at random
+// moments: those report success with all their effects or the
+// cancellation with none, and the others, which share transactions with
+// them in a store that groups commits, all succeed.
+func txCancelledMidCallConcurrent(t *testing.T, ctx context.Context, st storage.Store) {
+	c := inboxCall(t, st)
+	const calibration = 10
+	start := time.Now()
+	for i := range calibration {
+		must(t, c.call(ctx, fmt.Sprint("calibration-", i)), "InTx")
+	}
+	rtt := time.Since(start) / calibration
+
+	type outcome struct {
+		key       string
+		cancelled bool
+		err       error
+	}
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		outcomes []outcome
+		deadline = time.Now().Add(time.Second)
+	)
+	for g := range 8 {
+		wg.Go(func() {
+			for i := 0; i < 200 && time.Now().Before(deadline); i++ {
+				key := fmt.Sprintf("%d-%d", g, i)
+				cctx, cancel := context.WithCancel(ctx)
+				cancelling := g%2 == 0
+				if cancelling {
+					timer := time.AfterFunc(time.Duration(rand.Int64N(int64(3*rtt)+1)), cancel)
+					defer timer.Stop()
+				}
+				err := c.call(cctx, key)
+				cancel()
+				mu.Lock()
+				outcomes = append(outcomes, outcome{key, cancelling, err})
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	var cancelled int
+	for _, o := range outcomes {
+		ok, err := c.happened(ctx, o.key)
+		must(t, err, "checking the effect of transaction "+o.key)
+		switch {
+		case o.err == nil && !ok:
+			t.Fatalf("transaction %s reported success and had no effect", o.key)
+		case o.err == nil:
+		case !o.cancelled:
+			t.Fatalf("transaction %s, whose context never ended, failed beside transactions whose contexts did: %v", o.key, o.err)
+		case !errors.Is(o.err, context.Canceled):
+			t.Fatalf("transaction %s, its context cancelled: %v, want an error wrapping context.Canceled", o.key, o.err)
+		case ok:
+			t.Fatalf("transaction %s reported %q, yet took effect", o.key, o.err)
+		default:
+			cancelled++
+		}
+	}
+	t.Logf("%d transactions of about %v each, %d of them cancelled before they took effect", len(outcomes), rtt, cancelled)
 }
