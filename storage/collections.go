@@ -112,6 +112,18 @@ type Collections interface {
 	Page(ctx context.Context, collection string, opts PageOptions) (Page, error)
 }
 
+// Memberships is implemented by Collections that can list the
+// collections a member belongs to, so that a Delete of an actor can remove
+// it from every local collection. Callers discover it by type assertion.
+type Memberships interface {
+	// CollectionsOf returns a page of the collections that hold member in
+	// opts.State, those it entered most recently first. Each Member of the
+	// page describes one collection: its IRI is the collection's, and its
+	// State, Activity and Added are the member's there. Paging is stable as
+	// Collections.Page's is, and a malformed cursor fails with ErrInvalid.
+	CollectionsOf(ctx context.Context, member string, opts PageOptions) (Page, error)
+}
+
 // CheckMember reports whether m can be added to collection by
 // Collections.Add: the IRIs pass CheckIRI and the state is known. The
 // error wraps ErrInvalid.

@@ -63,7 +63,8 @@ type Store struct {
 	Queue Queue
 	// Actors caches remote actors.
 	Actors Actors
-	// Tx runs several changes as one transaction.
+	// Tx applies changes to the other concerns as one; nil when the store
+	// cannot. Call it through InTx.
 	Tx Transactor
 }
 

@@ -11,14 +11,63 @@ import (
 	"github.com/fedi-go/fedi/storage/internal/dbutil"
 )
 
-type actors struct {
+// actorState holds the cached actors.
+type actorState struct {
 	mu    sync.RWMutex
 	m     map[string]storage.RemoteActor
 	byKey map[string]string // key id → actor IRI
+	j     actorJournal      // during a transaction
 }
 
-func newActors() *actors {
-	return &actors{m: make(map[string]storage.RemoteActor), byKey: make(map[string]string)}
+// actorJournal keeps the actors a transaction changed as they were
+// before: nil for one that was not cached.
+type actorJournal map[string]*storage.RemoteActor
+
+func newActors() *actorState {
+	return &actorState{m: make(map[string]storage.RemoteActor), byKey: make(map[string]string)}
+}
+
+// touch keeps iri as it is, the first time a transaction changes it.
+func (s *actorState) touch(iri string) {
+	if s.j == nil {
+		return
+	}
+	if _, ok := s.j[iri]; ok {
+		return
+	}
+	if a, ok := s.m[iri]; ok {
+		s.j[iri] = &a
+		return
+	}
+	s.j[iri] = nil
+}
+
+// rollback takes the keys of every actor the transaction changed out of
+// the index before it puts any back, since a key may have moved from one
+// of them to another.
+func (s *actorState) rollback() {
+	for iri := range s.j {
+		for _, k := range s.m[iri].Keys {
+			if s.byKey[k.ID] == iri {
+				delete(s.byKey, k.ID)
+			}
+		}
+	}
+	for iri, a := range s.j {
+		if a == nil {
+			delete(s.m, iri)
+			continue
+		}
+		s.m[iri] = *a
+		for _, k := range a.Keys {
+			s.byKey[k.ID] = iri
+		}
+	}
+}
+
+type actors struct {
+	view
+	*actorState
 }
 
 func cloneActor(a storage.RemoteActor) storage.RemoteActor {
@@ -28,9 +77,10 @@ func cloneActor(a storage.RemoteActor) storage.RemoteActor {
 }
 
 func (s *actors) Get(ctx context.Context, iri string) (storage.RemoteActor, error) {
-	if err := done(ctx, "get actor"); err != nil {
+	if err := s.begin(ctx, "get actor"); err != nil {
 		return storage.RemoteActor{}, err
 	}
+	defer s.end()
 	s.mu.RLock()
 	a, ok := s.m[iri]
 	s.mu.RUnlock()
@@ -41,9 +91,10 @@ func (s *actors) Get(ctx context.Context, iri string) (storage.RemoteActor, erro
 }
 
 func (s *actors) ByKey(ctx context.Context, keyID string) (storage.RemoteActor, error) {
-	if err := done(ctx, "actor by key"); err != nil {
+	if err := s.begin(ctx, "actor by key"); err != nil {
 		return storage.RemoteActor{}, err
 	}
+	defer s.end()
 	s.mu.RLock()
 	a, ok := s.m[s.byKey[keyID]]
 	s.mu.RUnlock()
@@ -54,9 +105,10 @@ func (s *actors) ByKey(ctx context.Context, keyID string) (storage.RemoteActor, 
 }
 
 func (s *actors) Put(ctx context.Context, a storage.RemoteActor) error {
-	if err := done(ctx, "put actor"); err != nil {
+	if err := s.begin(ctx, "put actor"); err != nil {
 		return err
 	}
+	defer s.end()
 	if err := storage.CheckActor(a); err != nil {
 		return fmt.Errorf("memory: put actor: %w", err)
 	}
@@ -70,6 +122,7 @@ func (s *actors) Put(ctx context.Context, a storage.RemoteActor) error {
 			return fmt.Errorf("memory: put actor %q: key %q belongs to %q: %w", a.IRI, k.ID, owner, storage.ErrConflict)
 		}
 	}
+	s.touch(a.IRI)
 	for _, k := range s.m[a.IRI].Keys {
 		delete(s.byKey, k.ID)
 	}
@@ -81,9 +134,10 @@ func (s *actors) Put(ctx context.Context, a storage.RemoteActor) error {
 }
 
 func (s *actors) MarkGone(ctx context.Context, iri string, at time.Time) error {
-	if err := done(ctx, "mark gone"); err != nil {
+	if err := s.begin(ctx, "mark gone"); err != nil {
 		return err
 	}
+	defer s.end()
 	if err := storage.CheckIRI("actor IRI", iri); err != nil {
 		return fmt.Errorf("memory: mark gone: %w", err)
 	}
@@ -97,21 +151,24 @@ func (s *actors) MarkGone(ctx context.Context, iri string, at time.Time) error {
 	if !ok {
 		a = storage.RemoteActor{IRI: iri}
 	}
+	s.touch(iri)
 	a.Gone = at
 	s.m[iri] = a
 	return nil
 }
 
 func (s *actors) Delete(ctx context.Context, iri string) error {
-	if err := done(ctx, "delete actor"); err != nil {
+	if err := s.begin(ctx, "delete actor"); err != nil {
 		return err
 	}
+	defer s.end()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a, ok := s.m[iri]
 	if !ok {
 		return fmt.Errorf("memory: delete actor %q: %w", iri, storage.ErrNotFound)
 	}
+	s.touch(iri)
 	for _, k := range a.Keys {
 		delete(s.byKey, k.ID)
 	}

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/fedi-go/fedi/storage"
+	"github.com/fedi-go/fedi/storage/internal/txtest"
 	"github.com/fedi-go/fedi/storage/memory"
 	"github.com/fedi-go/fedi/storage/storagetest"
 )
@@ -20,4 +21,12 @@ func BenchmarkStore(b *testing.B) {
 // without ordering keys.
 func BenchmarkLeaseAck(b *testing.B) {
 	storagetest.BenchmarkLeaseAck(b, func(*testing.B) storage.Queue { return memory.New().Queue })
+}
+
+func TestTxMisuse(t *testing.T) { txtest.Misuse(t, memory.New()) }
+
+// BenchmarkTx compares transactions of an inbox's writes with the same
+// writes made one by one.
+func BenchmarkTx(b *testing.B) {
+	storagetest.BenchmarkTx(b, func(*testing.B) storage.Store { return memory.New() })
 }

@@ -11,17 +11,54 @@ import (
 	"github.com/fedi-go/fedi/storage/internal/dbutil"
 )
 
-type objects struct {
+// objectState holds the objects.
+type objectState struct {
 	mu sync.RWMutex
 	m  map[string]storage.Object
+	j  objectJournal // during a transaction
 }
 
-func newObjects() *objects { return &objects{m: make(map[string]storage.Object)} }
+// objectJournal keeps what a transaction changed as it was before: nil
+// for an object that did not exist.
+type objectJournal map[string]*storage.Object
+
+func newObjects() *objectState { return &objectState{m: make(map[string]storage.Object)} }
+
+// touch keeps iri as it is, the first time a transaction changes it.
+func (s *objectState) touch(iri string) {
+	if s.j == nil {
+		return
+	}
+	if _, ok := s.j[iri]; ok {
+		return
+	}
+	if o, ok := s.m[iri]; ok {
+		s.j[iri] = &o
+		return
+	}
+	s.j[iri] = nil
+}
+
+func (s *objectState) rollback() {
+	for iri, o := range s.j {
+		if o == nil {
+			delete(s.m, iri)
+			continue
+		}
+		s.m[iri] = *o
+	}
+}
+
+type objects struct {
+	view
+	*objectState
+}
 
 func (s *objects) Get(ctx context.Context, iri string) (storage.Object, error) {
-	if err := done(ctx, "get object"); err != nil {
+	if err := s.begin(ctx, "get object"); err != nil {
 		return storage.Object{}, err
 	}
+	defer s.end()
 	s.mu.RLock()
 	o, ok := s.m[iri]
 	s.mu.RUnlock()
@@ -36,9 +73,10 @@ func (s *objects) Get(ctx context.Context, iri string) (storage.Object, error) {
 }
 
 func (s *objects) Put(ctx context.Context, obj storage.Object) error {
-	if err := done(ctx, "put object"); err != nil {
+	if err := s.begin(ctx, "put object"); err != nil {
 		return err
 	}
+	defer s.end()
 	if err := storage.CheckObject(obj); err != nil {
 		return fmt.Errorf("memory: put object: %w", err)
 	}
@@ -55,14 +93,16 @@ func (s *objects) Put(ctx context.Context, obj storage.Object) error {
 			return fmt.Errorf("memory: put object %q: owned by %q: %w", obj.IRI, old.Owner, storage.ErrConflict)
 		}
 	}
+	s.touch(obj.IRI)
 	s.m[obj.IRI] = obj
 	return nil
 }
 
 func (s *objects) Tombstone(ctx context.Context, iri string, tombstone json.RawMessage) error {
-	if err := done(ctx, "tombstone object"); err != nil {
+	if err := s.begin(ctx, "tombstone object"); err != nil {
 		return err
 	}
+	defer s.end()
 	if err := storage.CheckJSON("tombstone", tombstone); err != nil {
 		return fmt.Errorf("memory: tombstone object %q: %w", iri, err)
 	}
@@ -73,6 +113,7 @@ func (s *objects) Tombstone(ctx context.Context, iri string, tombstone json.RawM
 	if !ok {
 		return fmt.Errorf("memory: tombstone object %q: %w", iri, storage.ErrNotFound)
 	}
+	s.touch(iri)
 	o.Type = "Tombstone"
 	o.Data = clone(tombstone)
 	o.Updated = now
@@ -84,9 +125,10 @@ func (s *objects) Tombstone(ctx context.Context, iri string, tombstone json.RawM
 }
 
 func (s *objects) Owner(ctx context.Context, iri string) (string, error) {
-	if err := done(ctx, "object owner"); err != nil {
+	if err := s.begin(ctx, "object owner"); err != nil {
 		return "", err
 	}
+	defer s.end()
 	s.mu.RLock()
 	o, ok := s.m[iri]
 	s.mu.RUnlock()

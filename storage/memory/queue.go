@@ -14,24 +14,26 @@ import (
 	"github.com/fedi-go/fedi/storage/internal/dbutil"
 )
 
-// The optional capabilities of a Queue that the adapter has.
+// The optional capabilities of a Queue that the adapter has. Inside a
+// transaction, the Queue is only a LeaseExtender.
 var (
-	_ storage.DeadLetters   = (*queue)(nil)
+	_ storage.DeadLetters   = (*outerQueue)(nil)
 	_ storage.LeaseExtender = (*queue)(nil)
 )
 
-// queue keeps the deliveries that may be leased in a heap ordered by the
-// time they become visible, so that a lease costs O(log n) however long
-// the queue is. A delivery held back by an earlier one with the same
+// queueState keeps the deliveries that may be leased in a heap ordered by
+// the time they become visible, so that a lease costs O(log n) however
+// long the queue is. A delivery held back by an earlier one with the same
 // inbox and ordering key waits in its chain, outside the heap, until it
 // reaches the chain's head.
-type queue struct {
+type queueState struct {
 	mu     sync.Mutex
 	lastID int64
 	items  map[int64]*item
 	chains map[chainKey][]*item // live ordered deliveries, by id
 	dead   map[chainKey][]*item // ordered dead letters not yet overtaken
 	due    dueHeap
+	j      *queueJournal // during a transaction
 }
 
 type chainKey struct{ inbox, key string }
@@ -48,16 +50,136 @@ type item struct {
 	overtaken bool
 }
 
-func newQueue() *queue {
-	return &queue{items: make(map[int64]*item), chains: make(map[chainKey][]*item), dead: make(map[chainKey][]*item)}
+// queueJournal keeps what a transaction changed as it was before: every
+// delivery it changed or moved in or out of the heap, and every chain and
+// list of dead letters it changed. A delivery moves in or out of the heap
+// only as itself or as a member of a chain that changes, so keeping the
+// members of each chain it changes keeps every move.
+type queueJournal struct {
+	items  map[*item]itemWas
+	chains map[chainKey]chainWas
+	dead   map[chainKey]chainWas
 }
+
+type itemWas struct {
+	it      item
+	present bool // in items
+	inHeap  bool
+}
+
+type chainWas struct {
+	list    []*item
+	present bool
+}
+
+func newQueue() *queueState {
+	return &queueState{items: make(map[int64]*item), chains: make(map[chainKey][]*item), dead: make(map[chainKey][]*item)}
+}
+
+func newQueueJournal() *queueJournal {
+	return &queueJournal{items: make(map[*item]itemWas), chains: make(map[chainKey]chainWas), dead: make(map[chainKey]chainWas)}
+}
+
+// touch keeps it as it is, the first time a transaction changes it.
+func (q *queueState) touch(it *item) {
+	if q.j == nil {
+		return
+	}
+	if _, ok := q.j.items[it]; ok {
+		return
+	}
+	q.j.items[it] = itemWas{it: *it, present: q.items[it.id] == it, inHeap: it.index >= 0}
+}
+
+// touchChain keeps the chain ck and its members as they are, the first
+// time a transaction changes it.
+func (q *queueState) touchChain(ck chainKey) {
+	if q.j == nil {
+		return
+	}
+	if _, ok := q.j.chains[ck]; ok {
+		return
+	}
+	c, ok := q.chains[ck]
+	q.j.chains[ck] = chainWas{slices.Clone(c), ok}
+	for _, it := range c {
+		q.touch(it)
+	}
+}
+
+// touchDead keeps the dead letters of chain ck as they are, the first
+// time a transaction changes them.
+func (q *queueState) touchDead(ck chainKey) {
+	if q.j == nil {
+		return
+	}
+	if _, ok := q.j.dead[ck]; ok {
+		return
+	}
+	d, ok := q.dead[ck]
+	q.j.dead[ck] = chainWas{slices.Clone(d), ok}
+	for _, it := range d {
+		q.touch(it)
+	}
+}
+
+// rollback puts back what the journal kept. The deliveries it changed
+// leave the heap, take back their old state, and return to the heap if
+// they were in it; the others, unchanged, keep their places.
+func (q *queueState) rollback() {
+	j := q.j
+	for it := range j.items {
+		if it.index >= 0 {
+			heap.Remove(&q.due, it.index)
+		}
+	}
+	for it, w := range j.items {
+		*it = w.it
+		it.index = -1
+		if w.present {
+			q.items[it.id] = it
+		} else {
+			delete(q.items, it.id)
+		}
+	}
+	for ck, w := range j.chains {
+		if w.present {
+			q.chains[ck] = w.list
+		} else {
+			delete(q.chains, ck)
+		}
+	}
+	for ck, w := range j.dead {
+		if w.present {
+			q.dead[ck] = w.list
+		} else {
+			delete(q.dead, ck)
+		}
+	}
+	for it, w := range j.items {
+		if w.inHeap {
+			heap.Push(&q.due, it)
+		}
+	}
+}
+
+// queue is the Queue of a store or of one of its transactions.
+type queue struct {
+	view
+	*queueState
+}
+
+// outerQueue is the store's Queue, which is also its DeadLetters: dead
+// letters are an operator's business, not a transaction's.
+type outerQueue struct{ *queue }
 
 func (it *item) chain() chainKey { return chainKey{it.d.Inbox, it.d.OrderingKey} }
 
 func (q *queue) Enqueue(ctx context.Context, ds ...storage.Delivery) error {
-	if err := done(ctx, "enqueue"); err != nil {
+	if err := q.begin(ctx, "enqueue"); err != nil {
 		return err
 	}
+	defer q.end()
 	for i := range ds {
 		if err := dbutil.CheckDelivery("memory", &ds[i]); err != nil {
 			return err
@@ -85,9 +207,11 @@ func (q *queue) Enqueue(ctx context.Context, ds ...storage.Delivery) error {
 			visible: nb,
 			index:   -1,
 		}
+		q.touch(it) // as not there
 		q.items[it.id] = it
 		if it.d.OrderingKey != "" {
 			ck := it.chain()
+			q.touchChain(ck)
 			q.chains[ck] = append(q.chains[ck], it)
 			if len(q.chains[ck]) > 1 {
 				continue // held back by the chain's head
@@ -99,9 +223,10 @@ func (q *queue) Enqueue(ctx context.Context, ds ...storage.Delivery) error {
 }
 
 func (q *queue) Lease(ctx context.Context, n int, visibility time.Duration) ([]storage.Delivery, error) {
-	if err := done(ctx, "lease"); err != nil {
+	if err := q.begin(ctx, "lease"); err != nil {
 		return nil, err
 	}
+	defer q.end()
 	if err := dbutil.CheckLease("memory", n, visibility); err != nil {
 		return nil, err
 	}
@@ -112,6 +237,7 @@ func (q *queue) Lease(ctx context.Context, n int, visibility time.Duration) ([]s
 	out := []storage.Delivery{}
 	for len(out) < n && len(q.due) > 0 && !q.due[0].visible.After(now) {
 		it := q.due[0]
+		q.touch(it)
 		it.visible = until
 		it.leases++
 		it.held = true
@@ -130,7 +256,7 @@ func (q *queue) Lease(ctx context.Context, n int, visibility time.Duration) ([]s
 
 // overtake marks the dead letters enqueued before it in its chain, now
 // that it is leased.
-func (q *queue) overtake(it *item) {
+func (q *queueState) overtake(it *item) {
 	if it.d.OrderingKey == "" {
 		return
 	}
@@ -139,6 +265,7 @@ func (q *queue) overtake(it *item) {
 	if len(dead) == 0 {
 		return
 	}
+	q.touchDead(ck)
 	kept := dead[:0]
 	for _, d := range dead {
 		if d.id < it.id {
@@ -157,11 +284,12 @@ func (q *queue) overtake(it *item) {
 
 // forgetDead takes the dead letter it out of the ones that may be
 // overtaken.
-func (q *queue) forgetDead(it *item) {
+func (q *queueState) forgetDead(it *item) {
 	if it.d.OrderingKey == "" || it.overtaken {
 		return
 	}
 	ck := it.chain()
+	q.touchDead(ck)
 	dead := slices.DeleteFunc(q.dead[ck], func(d *item) bool { return d == it })
 	if len(dead) == 0 {
 		delete(q.dead, ck)
@@ -172,7 +300,7 @@ func (q *queue) forgetDead(it *item) {
 
 // leased finds the delivery a receipt names and checks that the receipt's
 // lease is still the one in force.
-func (q *queue) leased(op, receipt string) (*item, error) {
+func (q *queueState) leased(op, receipt string) (*item, error) {
 	id, lease, err := dbutil.ParseReceipt("memory", receipt)
 	if err != nil {
 		return nil, err
@@ -189,7 +317,7 @@ func (q *queue) leased(op, receipt string) (*item, error) {
 
 // unchain takes it out of its ordering chain and lets the next delivery of
 // the chain into the heap.
-func (q *queue) unchain(it *item) {
+func (q *queueState) unchain(it *item) {
 	if it.d.OrderingKey == "" {
 		return
 	}
@@ -199,6 +327,7 @@ func (q *queue) unchain(it *item) {
 	if i < 0 {
 		return
 	}
+	q.touchChain(ck)
 	c = slices.Delete(c, i, i+1)
 	if len(c) == 0 {
 		delete(q.chains, ck)
@@ -211,9 +340,10 @@ func (q *queue) unchain(it *item) {
 }
 
 func (q *queue) Ack(ctx context.Context, receipts ...string) error {
-	if err := done(ctx, "ack"); err != nil {
+	if err := q.begin(ctx, "ack"); err != nil {
 		return err
 	}
+	defer q.end()
 	for _, r := range receipts {
 		if _, _, err := dbutil.ParseReceipt("memory", r); err != nil {
 			return err
@@ -228,6 +358,7 @@ func (q *queue) Ack(ctx context.Context, receipts ...string) error {
 			errs = append(errs, err)
 			continue
 		}
+		q.touch(it)
 		if it.index >= 0 {
 			heap.Remove(&q.due, it.index)
 		}
@@ -238,15 +369,17 @@ func (q *queue) Ack(ctx context.Context, receipts ...string) error {
 }
 
 func (q *queue) Retry(ctx context.Context, receipt string, at time.Time, lastErr string) error {
-	if err := done(ctx, "retry"); err != nil {
+	if err := q.begin(ctx, "retry"); err != nil {
 		return err
 	}
+	defer q.end()
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	it, err := q.leased("retry", receipt)
 	if err != nil {
 		return err
 	}
+	q.touch(it)
 	it.held = false
 	it.d.Attempts++
 	it.d.LastError = dbutil.CleanError(lastErr)
@@ -259,15 +392,17 @@ func (q *queue) Retry(ctx context.Context, receipt string, at time.Time, lastErr
 }
 
 func (q *queue) GiveUp(ctx context.Context, receipt string, lastErr string) error {
-	if err := done(ctx, "give up"); err != nil {
+	if err := q.begin(ctx, "give up"); err != nil {
 		return err
 	}
+	defer q.end()
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	it, err := q.leased("give up", receipt)
 	if err != nil {
 		return err
 	}
+	q.touch(it)
 	it.held = false
 	it.d.Attempts++
 	it.d.LastError = dbutil.CleanError(lastErr)
@@ -278,6 +413,7 @@ func (q *queue) GiveUp(ctx context.Context, receipt string, lastErr string) erro
 	q.unchain(it)
 	if it.d.OrderingKey != "" {
 		ck := it.chain()
+		q.touchDead(ck)
 		q.dead[ck] = append(q.dead[ck], it)
 	}
 	return nil
@@ -285,9 +421,10 @@ func (q *queue) GiveUp(ctx context.Context, receipt string, lastErr string) erro
 
 // Extend implements storage.LeaseExtender.
 func (q *queue) Extend(ctx context.Context, receipt string, visibility time.Duration) error {
-	if err := done(ctx, "extend"); err != nil {
+	if err := q.begin(ctx, "extend"); err != nil {
 		return err
 	}
+	defer q.end()
 	if err := dbutil.CheckVisibility("memory", "extend", visibility); err != nil {
 		return err
 	}
@@ -298,6 +435,7 @@ func (q *queue) Extend(ctx context.Context, receipt string, visibility time.Dura
 	if err != nil {
 		return err
 	}
+	q.touch(it)
 	it.visible = until
 	if it.index >= 0 {
 		heap.Fix(&q.due, it.index)
@@ -306,9 +444,10 @@ func (q *queue) Extend(ctx context.Context, receipt string, visibility time.Dura
 }
 
 func (q *queue) Stats(ctx context.Context) (storage.QueueStats, error) {
-	if err := done(ctx, "stats"); err != nil {
+	if err := q.begin(ctx, "stats"); err != nil {
 		return storage.QueueStats{}, err
 	}
+	defer q.end()
 	now := dbutil.Now()
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -340,10 +479,11 @@ func (q *queue) Stats(ctx context.Context) (storage.QueueStats, error) {
 
 // Dead, Requeue and Discard implement storage.DeadLetters.
 
-func (q *queue) Dead(ctx context.Context, cursor string, limit int) ([]storage.Delivery, string, error) {
-	if err := done(ctx, "dead letters"); err != nil {
+func (q *outerQueue) Dead(ctx context.Context, cursor string, limit int) ([]storage.Delivery, string, error) {
+	if err := q.begin(ctx, "dead letters"); err != nil {
 		return nil, "", err
 	}
+	defer q.end()
 	at, id, err := dbutil.ParseDeadCursor("memory", cursor)
 	if err != nil {
 		return nil, "", err
@@ -381,7 +521,7 @@ func (q *queue) Dead(ctx context.Context, cursor string, limit int) ([]storage.D
 }
 
 // deadItem finds the dead letter id.
-func (q *queue) deadItem(op, id string) (*item, error) {
+func (q *queueState) deadItem(op, id string) (*item, error) {
 	n, err := dbutil.ParseID("memory", id)
 	if err != nil {
 		return nil, err
@@ -393,10 +533,11 @@ func (q *queue) deadItem(op, id string) (*item, error) {
 	return it, nil
 }
 
-func (q *queue) Requeue(ctx context.Context, id string, at time.Time) error {
-	if err := done(ctx, "requeue"); err != nil {
+func (q *outerQueue) Requeue(ctx context.Context, id string, at time.Time) error {
+	if err := q.begin(ctx, "requeue"); err != nil {
 		return err
 	}
+	defer q.end()
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	it, err := q.deadItem("requeue", id)
@@ -406,6 +547,7 @@ func (q *queue) Requeue(ctx context.Context, id string, at time.Time) error {
 	if it.overtaken {
 		return fmt.Errorf("memory: requeue %s: a later delivery of its ordering key to %q was leased: %w", id, it.d.Inbox, storage.ErrConflict)
 	}
+	q.touch(it)
 	q.forgetDead(it)
 	it.d.GaveUp = time.Time{}
 	it.d.NotBefore = dbutil.Micro(at)
@@ -418,6 +560,7 @@ func (q *queue) Requeue(ctx context.Context, id string, at time.Time) error {
 	// head waits behind it again: it was never leased, or this dead letter
 	// would have been overtaken.
 	ck := it.chain()
+	q.touchChain(ck)
 	c := q.chains[ck]
 	i := sort.Search(len(c), func(i int) bool { return c[i].id > it.id })
 	c = slices.Insert(c, i, it)
@@ -431,16 +574,18 @@ func (q *queue) Requeue(ctx context.Context, id string, at time.Time) error {
 	return nil
 }
 
-func (q *queue) Discard(ctx context.Context, id string) error {
-	if err := done(ctx, "discard"); err != nil {
+func (q *outerQueue) Discard(ctx context.Context, id string) error {
+	if err := q.begin(ctx, "discard"); err != nil {
 		return err
 	}
+	defer q.end()
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	it, err := q.deadItem("discard", id)
 	if err != nil {
 		return err
 	}
+	q.touch(it)
 	q.forgetDead(it)
 	delete(q.items, it.id)
 	return nil

@@ -11,7 +11,7 @@ import (
 	"github.com/fedi-go/fedi/storage/internal/dbutil"
 )
 
-type actors struct{ db *DB }
+type actors struct{ scope }
 
 func (s *actors) Get(ctx context.Context, iri string) (storage.RemoteActor, error) {
 	return s.get(ctx, "get actor", iri, `SELECT iri, inbox, shared_inbox, document, fetched, gone FROM fedi_actors WHERE iri = ?`, iri)
@@ -29,43 +29,47 @@ func (s *actors) get(ctx context.Context, op, key, query string, arg string) (st
 	if dbutil.Unstorable(key) {
 		return storage.RemoteActor{}, fmt.Errorf("sqlite: %s %q: %w", op, key, storage.ErrNotFound)
 	}
-	tx, err := s.db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return storage.RemoteActor{}, wrap(op, err)
-	}
-	defer tx.Rollback()
-	var (
-		a             storage.RemoteActor
-		doc           []byte
-		fetched, gone int64
-	)
-	err = tx.QueryRowContext(ctx, query, arg).Scan(&a.IRI, &a.Inbox, &a.SharedInbox, &doc, &fetched, &gone)
-	if errors.Is(err, sql.ErrNoRows) {
+	var a storage.RemoteActor
+	err := s.read(ctx, func(ctx context.Context, q querier) error {
+		var (
+			doc           []byte
+			fetched, gone int64
+		)
+		err := q.QueryRowContext(ctx, query, arg).Scan(&a.IRI, &a.Inbox, &a.SharedInbox, &doc, &fetched, &gone)
+		if errors.Is(err, sql.ErrNoRows) {
+			return storage.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if doc != nil {
+			if err := storage.CheckStored("actor", a.IRI, doc); err != nil {
+				return err
+			}
+			a.Document = doc
+		}
+		a.Fetched, a.Gone = dbutil.FromMicro(fetched), dbutil.FromMicro(gone)
+		rows, err := q.QueryContext(ctx, `SELECT key_id, pem FROM fedi_actor_keys WHERE actor = ? ORDER BY pos`, a.IRI)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k storage.PublicKey
+			if err := rows.Scan(&k.ID, &k.PEM); err != nil {
+				return err
+			}
+			a.Keys = append(a.Keys, k)
+		}
+		return rows.Err()
+	})
+	var ce *storage.CorruptError
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
 		return storage.RemoteActor{}, fmt.Errorf("sqlite: %s %q: %w", op, key, storage.ErrNotFound)
-	}
-	if err != nil {
-		return storage.RemoteActor{}, fmt.Errorf("sqlite: %s %q: %w", op, key, hint(err))
-	}
-	if doc != nil {
-		if err := storage.CheckStored("actor", a.IRI, doc); err != nil {
-			return storage.RemoteActor{}, wrap(op, err)
-		}
-		a.Document = doc
-	}
-	a.Fetched, a.Gone = dbutil.FromMicro(fetched), dbutil.FromMicro(gone)
-	rows, err := tx.QueryContext(ctx, `SELECT key_id, pem FROM fedi_actor_keys WHERE actor = ? ORDER BY pos`, a.IRI)
-	if err != nil {
-		return storage.RemoteActor{}, fmt.Errorf("sqlite: %s %q: %w", op, key, hint(err))
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var k storage.PublicKey
-		if err := rows.Scan(&k.ID, &k.PEM); err != nil {
-			return storage.RemoteActor{}, fmt.Errorf("sqlite: %s %q: %w", op, key, hint(err))
-		}
-		a.Keys = append(a.Keys, k)
-	}
-	if err := rows.Err(); err != nil {
+	case errors.As(err, &ce):
+		return storage.RemoteActor{}, wrap(op, err)
+	case err != nil:
 		return storage.RemoteActor{}, fmt.Errorf("sqlite: %s %q: %w", op, key, hint(err))
 	}
 	return a, nil
@@ -78,7 +82,7 @@ func (s *actors) Put(ctx context.Context, a storage.RemoteActor) error {
 	if err := storage.CheckActor(a); err != nil {
 		return wrap("put actor", err)
 	}
-	err := s.db.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		for _, k := range a.Keys {
 			var owner string
 			err := tx.QueryRowContext(ctx, `SELECT actor FROM fedi_actor_keys WHERE key_id = ? AND actor <> ?`, k.ID, a.IRI).Scan(&owner)
@@ -128,7 +132,7 @@ func (s *actors) MarkGone(ctx context.Context, iri string, at time.Time) error {
 	if us == 0 {
 		us = nowMicro()
 	}
-	_, err := s.db.write(ctx, `
+	_, err := s.exec(ctx, `
 		INSERT INTO fedi_actors (iri, inbox, shared_inbox, document, fetched, gone) VALUES (?, '', '', NULL, 0, ?)
 		ON CONFLICT (iri) DO UPDATE SET gone = excluded.gone`, iri, us)
 	if err != nil {
@@ -142,7 +146,7 @@ func (s *actors) Delete(ctx context.Context, iri string) error {
 		return fmt.Errorf("sqlite: delete actor %q: %w", iri, storage.ErrNotFound)
 	}
 	// The keys go with the actor: ON DELETE CASCADE.
-	res, err := s.db.write(ctx, `DELETE FROM fedi_actors WHERE iri = ?`, iri)
+	res, err := s.exec(ctx, `DELETE FROM fedi_actors WHERE iri = ?`, iri)
 	if err != nil {
 		return fmt.Errorf("sqlite: delete actor %q: %w", iri, hint(err))
 	}

@@ -10,7 +10,18 @@ import (
 	"github.com/fedi-go/fedi/storage/internal/dbutil"
 )
 
-type collections struct{ db *DB }
+// The optional capabilities of Collections that the adapter has.
+var _ storage.Memberships = (*collections)(nil)
+
+type collections struct{ scope }
+
+const (
+	memberSQL       = `SELECT state, activity FROM fedi_members WHERE collection = ? AND member = ?`
+	memberActSQL    = `UPDATE fedi_members SET activity = ? WHERE collection = ? AND member = ?`
+	removeMemberSQL = `DELETE FROM fedi_members WHERE collection = ? AND member = ?`
+	addMemberSQL    = `INSERT INTO fedi_members (collection, member, state, activity, added) VALUES (?, ?, ?, ?, ?)`
+	containsSQL     = `SELECT state, activity, added FROM fedi_members WHERE collection = ? AND member = ?`
+)
 
 func (s *collections) Add(ctx context.Context, coll string, m storage.Member) error {
 	if err := ctx.Err(); err != nil {
@@ -19,13 +30,16 @@ func (s *collections) Add(ctx context.Context, coll string, m storage.Member) er
 	if err := storage.CheckMember(coll, m); err != nil {
 		return wrap("add member", err)
 	}
-	err := s.db.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var (
 			state    storage.State
 			activity string
 		)
-		err := tx.QueryRowContext(ctx, `SELECT state, activity FROM fedi_members WHERE collection = ? AND member = ?`, coll, m.IRI).
-			Scan(&state, &activity)
+		st, err := s.db.txStmt(ctx, tx, memberSQL)
+		if err != nil {
+			return err
+		}
+		err = st.QueryRowContext(ctx, coll, m.IRI).Scan(&state, &activity)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 		case err != nil:
@@ -34,7 +48,7 @@ func (s *collections) Add(ctx context.Context, coll string, m storage.Member) er
 			if m.Activity == "" {
 				return nil
 			}
-			_, err := tx.ExecContext(ctx, `UPDATE fedi_members SET activity = ? WHERE collection = ? AND member = ?`, m.Activity, coll, m.IRI)
+			_, err := tx.ExecContext(ctx, memberActSQL, m.Activity, coll, m.IRI)
 			return err
 		default:
 			// A change of state takes a new position: delete and insert
@@ -42,12 +56,14 @@ func (s *collections) Add(ctx context.Context, coll string, m storage.Member) er
 			if m.Activity == "" {
 				m.Activity = activity
 			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM fedi_members WHERE collection = ? AND member = ?`, coll, m.IRI); err != nil {
+			if _, err := tx.ExecContext(ctx, removeMemberSQL, coll, m.IRI); err != nil {
 				return err
 			}
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO fedi_members (collection, member, state, activity, added) VALUES (?, ?, ?, ?, ?)`,
-			coll, m.IRI, m.State, m.Activity, nowMicro())
+		if st, err = s.db.txStmt(ctx, tx, addMemberSQL); err != nil {
+			return err
+		}
+		_, err = st.ExecContext(ctx, coll, m.IRI, m.State, m.Activity, nowMicro())
 		return err
 	})
 	if err != nil {
@@ -60,7 +76,7 @@ func (s *collections) Remove(ctx context.Context, coll, member string) error {
 	if dbutil.Unstorable(coll) || dbutil.Unstorable(member) {
 		return fmt.Errorf("sqlite: remove %q from %q: %w", member, coll, storage.ErrNotFound)
 	}
-	res, err := s.db.write(ctx, `DELETE FROM fedi_members WHERE collection = ? AND member = ?`, coll, member)
+	res, err := s.exec(ctx, removeMemberSQL, coll, member)
 	if err != nil {
 		return fmt.Errorf("sqlite: remove %q from %q: %w", member, coll, hint(err))
 	}
@@ -76,8 +92,7 @@ func (s *collections) Contains(ctx context.Context, coll, member string) (storag
 	}
 	m := storage.Member{IRI: member}
 	var added int64
-	err := s.db.r.QueryRowContext(ctx, `SELECT state, activity, added FROM fedi_members WHERE collection = ? AND member = ?`, coll, member).
-		Scan(&m.State, &m.Activity, &added)
+	err := s.queryRow(ctx, containsSQL, coll, member).Scan(&m.State, &m.Activity, &added)
 	if errors.Is(err, sql.ErrNoRows) {
 		return storage.Member{}, fmt.Errorf("sqlite: %q in %q: %w", member, coll, storage.ErrNotFound)
 	}
@@ -96,7 +111,7 @@ func (s *collections) Count(ctx context.Context, coll string, state storage.Stat
 		return 0, nil
 	}
 	var n int
-	err := s.db.r.QueryRowContext(ctx, `SELECT count(*) FROM fedi_members WHERE collection = ? AND state = ?`, coll, state).Scan(&n)
+	err := s.queryRow(ctx, `SELECT count(*) FROM fedi_members WHERE collection = ? AND state = ?`, coll, state).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: count %q: %w", coll, hint(err))
 	}
@@ -115,13 +130,52 @@ func (s *collections) Page(ctx context.Context, coll string, opts storage.PageOp
 		return storage.Page{}, nil
 	}
 	limit := dbutil.Limit(opts.Limit)
-	rows, err := s.db.r.QueryContext(ctx, `
+	rows, err := s.query(ctx, `
 		SELECT seq, member, activity, added FROM fedi_members
 		WHERE collection = ? AND state = ? AND seq < ?
 		ORDER BY seq DESC LIMIT ?`, coll, opts.State, before, limit+1)
 	if err != nil {
 		return storage.Page{}, fmt.Errorf("sqlite: page %q: %w", coll, hint(err))
 	}
+	p, err := scanPage(rows, opts.State, limit)
+	if err != nil {
+		return storage.Page{}, fmt.Errorf("sqlite: page %q: %w", coll, hint(err))
+	}
+	return p, nil
+}
+
+// CollectionsOf implements storage.Memberships. seq orders the entries
+// of all collections alike, so the cursor is a position as in Page.
+func (s *collections) CollectionsOf(ctx context.Context, member string, opts storage.PageOptions) (storage.Page, error) {
+	if err := dbutil.CheckState("sqlite", "collections of", opts.State); err != nil {
+		return storage.Page{}, err
+	}
+	before, err := dbutil.ParseCursor("sqlite", opts.Cursor)
+	if err != nil {
+		return storage.Page{}, err
+	}
+	if dbutil.Unstorable(member) {
+		return storage.Page{}, nil
+	}
+	limit := dbutil.Limit(opts.Limit)
+	rows, err := s.query(ctx, `
+		SELECT seq, collection, activity, added FROM fedi_members
+		WHERE member = ? AND state = ? AND seq < ?
+		ORDER BY seq DESC LIMIT ?`, member, opts.State, before, limit+1)
+	if err != nil {
+		return storage.Page{}, fmt.Errorf("sqlite: collections of %q: %w", member, hint(err))
+	}
+	p, err := scanPage(rows, opts.State, limit)
+	if err != nil {
+		return storage.Page{}, fmt.Errorf("sqlite: collections of %q: %w", member, hint(err))
+	}
+	return p, nil
+}
+
+// scanPage reads a page of up to limit entries in state from rows of seq,
+// IRI, activity and added, one more than limit if there is a next page,
+// and closes rows.
+func scanPage(rows *sql.Rows, state storage.State, limit int) (storage.Page, error) {
 	defer rows.Close()
 	var (
 		p    storage.Page
@@ -132,16 +186,13 @@ func (s *collections) Page(ctx context.Context, coll string, opts storage.PageOp
 			p.Next = dbutil.Cursor(last)
 			break
 		}
-		m := storage.Member{State: opts.State}
+		m := storage.Member{State: state}
 		var added int64
 		if err := rows.Scan(&last, &m.IRI, &m.Activity, &added); err != nil {
-			return storage.Page{}, fmt.Errorf("sqlite: page %q: %w", coll, hint(err))
+			return storage.Page{}, err
 		}
 		m.Added = dbutil.FromMicro(added)
 		p.Members = append(p.Members, m)
 	}
-	if err := rows.Err(); err != nil {
-		return storage.Page{}, fmt.Errorf("sqlite: page %q: %w", coll, hint(err))
-	}
-	return p, nil
+	return p, rows.Err()
 }

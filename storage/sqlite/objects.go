@@ -11,7 +11,14 @@ import (
 	"github.com/fedi-go/fedi/storage/internal/dbutil"
 )
 
-type objects struct{ db *DB }
+type objects struct{ scope }
+
+const (
+	getObjectSQL    = `SELECT type, owner, data, updated, deleted FROM fedi_objects WHERE iri = ?`
+	objectOwnerSQL  = `SELECT owner, deleted FROM fedi_objects WHERE iri = ?`
+	tombstoneSQL    = `UPDATE fedi_objects SET type = 'Tombstone', data = ?, updated = ?, deleted = CASE deleted WHEN 0 THEN ? ELSE deleted END WHERE iri = ?`
+	objectOwnerOnly = `SELECT owner FROM fedi_objects WHERE iri = ?`
+)
 
 func (s *objects) Get(ctx context.Context, iri string) (storage.Object, error) {
 	if dbutil.Unstorable(iri) {
@@ -22,8 +29,7 @@ func (s *objects) Get(ctx context.Context, iri string) (storage.Object, error) {
 		updated, deleted int64
 		data             []byte
 	)
-	err := s.db.queryRow(ctx, `SELECT type, owner, data, updated, deleted FROM fedi_objects WHERE iri = ?`, iri).
-		Scan(&o.Type, &o.Owner, &data, &updated, &deleted)
+	err := s.queryRow(ctx, getObjectSQL, iri).Scan(&o.Type, &o.Owner, &data, &updated, &deleted)
 	if errors.Is(err, sql.ErrNoRows) {
 		return storage.Object{}, fmt.Errorf("sqlite: get object %q: %w", iri, storage.ErrNotFound)
 	}
@@ -45,12 +51,12 @@ func (s *objects) Put(ctx context.Context, obj storage.Object) error {
 	if err := storage.CheckObject(obj); err != nil {
 		return wrap("put object", err)
 	}
-	st, err := s.db.prepared(ctx, true, putObjectSQL)
-	if err != nil {
-		return fmt.Errorf("sqlite: put object %q: %w", obj.IRI, hint(ctxErr(ctx, err)))
-	}
-	err = s.db.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.StmtContext(ctx, st).ExecContext(ctx, obj.IRI, obj.Type, obj.Owner, []byte(obj.Data), nowMicro())
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		st, err := s.db.txStmt(ctx, tx, putObjectSQL)
+		if err != nil {
+			return err
+		}
+		res, err := st.ExecContext(ctx, obj.IRI, obj.Type, obj.Owner, []byte(obj.Data), nowMicro())
 		if err != nil {
 			return err
 		}
@@ -62,7 +68,10 @@ func (s *objects) Put(ctx context.Context, obj storage.Object) error {
 			owner   string
 			deleted int64
 		)
-		if err := tx.QueryRowContext(ctx, `SELECT owner, deleted FROM fedi_objects WHERE iri = ?`, obj.IRI).Scan(&owner, &deleted); err != nil {
+		if st, err = s.db.txStmt(ctx, tx, objectOwnerSQL); err != nil {
+			return err
+		}
+		if err := st.QueryRowContext(ctx, obj.IRI).Scan(&owner, &deleted); err != nil {
 			return err
 		}
 		if deleted != 0 {
@@ -94,10 +103,7 @@ func (s *objects) Tombstone(ctx context.Context, iri string, tombstone json.RawM
 		return fmt.Errorf("sqlite: tombstone object %q: %w", iri, storage.ErrNotFound)
 	}
 	now := nowMicro()
-	res, err := s.db.write(ctx, `
-		UPDATE fedi_objects SET type = 'Tombstone', data = ?, updated = ?,
-			deleted = CASE deleted WHEN 0 THEN ? ELSE deleted END
-		WHERE iri = ?`, []byte(tombstone), now, now, iri)
+	res, err := s.exec(ctx, tombstoneSQL, []byte(tombstone), now, now, iri)
 	if err != nil {
 		return fmt.Errorf("sqlite: tombstone object %q: %w", iri, hint(err))
 	}
@@ -112,7 +118,7 @@ func (s *objects) Owner(ctx context.Context, iri string) (string, error) {
 		return "", fmt.Errorf("sqlite: object owner %q: %w", iri, storage.ErrNotFound)
 	}
 	var owner string
-	err := s.db.queryRow(ctx, `SELECT owner FROM fedi_objects WHERE iri = ?`, iri).Scan(&owner)
+	err := s.queryRow(ctx, objectOwnerOnly, iri).Scan(&owner)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("sqlite: object owner %q: %w", iri, storage.ErrNotFound)
 	}

@@ -12,13 +12,19 @@ import (
 	"github.com/fedi-go/fedi/storage/internal/dbutil"
 )
 
-// The optional capabilities of a Queue that the adapter has.
+// The optional capabilities of a Queue that the adapter has. Inside a
+// transaction, the Queue is only a LeaseExtender.
 var (
-	_ storage.DeadLetters   = (*queue)(nil)
+	_ storage.DeadLetters   = (*outerQueue)(nil)
 	_ storage.LeaseExtender = (*queue)(nil)
 )
 
-type queue struct{ db *DB }
+// queue is the Queue of the store or of a transaction.
+type queue struct{ scope }
+
+// outerQueue is the store's Queue, which is also its DeadLetters: dead
+// letters are an operator's business, not a transaction's.
+type outerQueue struct{ *queue }
 
 // txStatements are the statements the queue runs inside transactions, for
 // Open to prepare.
@@ -41,7 +47,7 @@ func (q *queue) Enqueue(ctx context.Context, ds ...storage.Delivery) error {
 		return nil
 	}
 	now := nowMicro()
-	err := q.db.inTx(ctx, func(tx *sql.Tx) error {
+	err := q.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		st, err := q.db.txStmt(ctx, tx, enqueueSQL)
 		if err != nil {
 			return err
@@ -102,7 +108,7 @@ func (q *queue) Lease(ctx context.Context, n int, visibility time.Duration) ([]s
 	now := dbutil.Now()
 	until := dbutil.Micro(now.Add(visibility))
 	var rs []dbutil.Leased
-	err := q.db.inTx(ctx, func(tx *sql.Tx) error {
+	err := q.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		st, err := q.db.txStmt(ctx, tx, leaseSQL)
 		if err != nil {
 			return err
@@ -190,7 +196,10 @@ func (q *queue) settle(ctx context.Context, tx *sql.Tx, op, receipt, stmt string
 		return err
 	}
 	var gaveUp int64
-	err = tx.QueryRowContext(ctx, `SELECT gave_up FROM fedi_deliveries WHERE id = ?`, id).Scan(&gaveUp)
+	if st, err = q.db.txStmt(ctx, tx, gaveUpSQL); err != nil {
+		return err
+	}
+	err = st.QueryRowContext(ctx, id).Scan(&gaveUp)
 	switch {
 	case errors.Is(err, sql.ErrNoRows), err == nil && gaveUp != 0:
 		return &leaseError{dbutil.LeaseGone("sqlite", op, receipt)}
@@ -199,6 +208,8 @@ func (q *queue) settle(ctx context.Context, tx *sql.Tx, op, receipt, stmt string
 	}
 	return &leaseError{dbutil.LeaseLost("sqlite", op, receipt)}
 }
+
+const gaveUpSQL = `SELECT gave_up FROM fedi_deliveries WHERE id = ?`
 
 // leaseError is a receipt that no longer names a lease in force: an
 // outcome to report, not a reason to roll back.
@@ -215,7 +226,7 @@ func (q *queue) settleOne(ctx context.Context, op, receipt, stmt string, args ..
 		return err
 	}
 	var lost error
-	err := q.db.inTx(ctx, func(tx *sql.Tx) error {
+	err := q.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		err := q.settle(ctx, tx, op, receipt, stmt, args...)
 		if le := (*leaseError)(nil); errors.As(err, &le) {
 			lost = le.error
@@ -258,7 +269,7 @@ func (q *queue) Ack(ctx context.Context, receipts ...string) error {
 		return nil
 	}
 	var lost []error
-	err := q.db.inTx(ctx, func(tx *sql.Tx) error {
+	err := q.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		lost = lost[:0]
 		for _, r := range receipts {
 			err := q.settle(ctx, tx, "ack", r, ackSQL)
@@ -300,7 +311,7 @@ func (q *queue) Stats(ctx context.Context) (storage.QueueStats, error) {
 		st     storage.QueueStats
 		oldest sql.NullInt64
 	)
-	err := q.db.r.QueryRowContext(ctx, `
+	err := q.queryRow(ctx, `
 		SELECT
 			count(*) FILTER (WHERE gave_up = 0 AND visible <= ?1),
 			count(*) FILTER (WHERE gave_up = 0 AND visible > ?1 AND lease_until <= ?1),
@@ -319,7 +330,7 @@ func (q *queue) Stats(ctx context.Context) (storage.QueueStats, error) {
 
 // Dead, Requeue and Discard implement storage.DeadLetters.
 
-func (q *queue) Dead(ctx context.Context, cursor string, limit int) ([]storage.Delivery, string, error) {
+func (q *outerQueue) Dead(ctx context.Context, cursor string, limit int) ([]storage.Delivery, string, error) {
 	at, id, err := dbutil.ParseDeadCursor("sqlite", cursor)
 	if err != nil {
 		return nil, "", err
@@ -367,7 +378,7 @@ func (q *queue) Dead(ctx context.Context, cursor string, limit int) ([]storage.D
 	return out, next, nil
 }
 
-func (q *queue) Requeue(ctx context.Context, id string, at time.Time) error {
+func (q *outerQueue) Requeue(ctx context.Context, id string, at time.Time) error {
 	n, err := dbutil.ParseID("sqlite", id)
 	if err != nil {
 		return err
@@ -407,7 +418,7 @@ func (q *queue) Requeue(ctx context.Context, id string, at time.Time) error {
 	return nil
 }
 
-func (q *queue) Discard(ctx context.Context, id string) error {
+func (q *outerQueue) Discard(ctx context.Context, id string) error {
 	n, err := dbutil.ParseID("sqlite", id)
 	if err != nil {
 		return err
@@ -416,7 +427,7 @@ func (q *queue) Discard(ctx context.Context, id string) error {
 	return q.deadChanged("discard", id, res, err)
 }
 
-func (q *queue) deadChanged(op, id string, res sql.Result, err error) error {
+func (q *outerQueue) deadChanged(op, id string, res sql.Result, err error) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: %s %s: %w", op, id, hint(err))
 	}

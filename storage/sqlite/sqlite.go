@@ -79,6 +79,9 @@ type DB struct {
 	// Prepared statements of the hot paths, by query, one map per pool:
 	// parsing a statement costs as much as running a small one.
 	wstmts, rstmts sync.Map // string → *sql.Stmt
+
+	keys    *keys   // shared by the Stores of db and of its transactions
+	batches batcher // InTx calls, for group commit
 }
 
 // Open opens the database file at path, creating it and its directory
@@ -121,6 +124,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	f.Close()
 
 	db := &DB{path: abs, log: opts.Logger}
+	db.keys = &keys{db}
 	db.w, err = sql.Open("sqlite", dsn(abs, opts.BusyTimeout, false))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -149,7 +153,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if n > 0 {
 		db.log.Info("sqlite: schema migrated", "path", abs, "migrations", n)
 	}
-	for _, q := range txStatements {
+	for _, q := range append(txStatements, hotStatements...) {
 		if _, err := db.prepared(ctx, true, q); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("sqlite: open %s: %w", path, hint(err))
@@ -182,9 +186,9 @@ func connect(ctx context.Context, w *sql.DB, busy time.Duration) error {
 // dsn builds the connection string. The pragmas run on every new
 // connection: WAL so that reads and the write proceed together, a busy
 // timeout so that processes sharing the file wait for each other's locks,
-// foreign keys for the actor keys, and BEGIN IMMEDIATE so that a write
+// foreign keys for the actor keys, BEGIN IMMEDIATE so that a write
 // transaction takes the lock when it begins rather than failing halfway
-// when it upgrades.
+// when it upgrades, and temporary storage in memory for the writer.
 func dsn(path string, busy time.Duration, readOnly bool) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout("+strconv.FormatInt(busy.Milliseconds(), 10)+")")
@@ -195,23 +199,48 @@ func dsn(path string, busy time.Duration, readOnly bool) string {
 		q.Add("_pragma", "query_only(1)")
 	} else {
 		q.Set("_txlock", "immediate")
+		// The savepoints of InTx keep the pages they change in a journal
+		// of their own, a temporary file by default: one write per page.
+		q.Add("_pragma", "temp_store(MEMORY)")
 	}
 	u := url.URL{Scheme: "file", Path: path, RawQuery: q.Encode()}
 	return u.String()
 }
 
 // Store returns the storage.Store backed by db, with every field set. Its
-// Keys is a storage.KeyStore and its Queue a storage.DeadLetters and a
-// storage.LeaseExtender.
-func (db *DB) Store() storage.Store {
-	return storage.Store{
-		Objects:     &objects{db},
-		Collections: &collections{db},
-		Dedupe:      &dedupe{db},
-		Keys:        &keys{db},
-		Queue:       &queue{db},
-		Actors:      &actors{db},
+// Keys is a storage.KeyStore, its Queue a storage.DeadLetters and a
+// storage.LeaseExtender, and its Collections a storage.Memberships.
+//
+// Its Tx groups the commits of concurrent transactions: the functions of
+// InTx calls made while a transaction runs share the next one, each in a
+// savepoint of its own (a function that fails rolls back its own writes
+// alone), and one commit. A transaction holds the writer, as every write
+// does, from its first function to its commit: other writes, and other
+// processes' writes, wait for it. A function that writes through db's own
+// Store instead of the transaction's would wait forever; with the context
+// InTx gave it, it fails instead. Inside a transaction, a context that
+// ends fails the function's next operation rather than interrupting the
+// one running, since SQLite may roll back a whole transaction, and so
+// other functions' writes, when a statement is interrupted.
+func (db *DB) Store() storage.Store { return db.store(scope{db: db}) }
+
+// store returns the Store of scope s: db's own, or a transaction's, whose
+// Queue is not a storage.DeadLetters and which has no Tx.
+func (db *DB) store(s scope) storage.Store {
+	q := &queue{s}
+	st := storage.Store{
+		Objects:     &objects{s},
+		Collections: &collections{s},
+		Dedupe:      &dedupe{s},
+		Keys:        db.keys,
+		Queue:       q,
+		Actors:      &actors{s},
 	}
+	if s.tx == nil {
+		st.Queue = &outerQueue{q}
+		st.Tx = transactor{db}
+	}
+	return st
 }
 
 // Path returns the absolute path of the database file.
@@ -262,6 +291,9 @@ func (db *DB) prepared(ctx context.Context, write bool, query string) (*sql.Stmt
 // effect. The context still ends the wait for the connection and for
 // another process's lock before anything is written.
 func (db *DB) write(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := db.inside(ctx, "write"); err != nil {
+		return nil, err
+	}
 	st, err := db.prepared(ctx, true, query) // before the transaction holds the only connection
 	if err != nil {
 		return nil, ctxErr(ctx, err)
@@ -290,6 +322,7 @@ func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sql.Row 
 // txStmt returns the writer's prepared statement query for use in tx. The
 // statements used in transactions are prepared by Open: preparing one on
 // the writer now would wait for its only connection, which tx holds.
+// Another is prepared in tx, for tx alone.
 func (db *DB) txStmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
 	if st, ok := db.wstmts.Load(query); ok {
 		return tx.StmtContext(ctx, st.(*sql.Stmt)), nil
@@ -302,6 +335,9 @@ func (db *DB) txStmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, 
 // context ends as the commit starts, database/sql rolls the transaction
 // back and Commit reports only that the transaction is done.
 func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if err := db.inside(ctx, "write"); err != nil {
+		return err
+	}
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return ctxErr(ctx, err)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/fedi-go/fedi/storage"
+	"github.com/fedi-go/fedi/storage/internal/txtest"
 	"github.com/fedi-go/fedi/storage/sqlite"
 	"github.com/fedi-go/fedi/storage/storagetest"
 )
@@ -34,6 +35,14 @@ func TestConformance(t *testing.T) {
 
 func BenchmarkStore(b *testing.B) {
 	storagetest.Benchmark(b, func(b *testing.B) storage.Store { return open(b).Store() })
+}
+
+func TestTxMisuse(t *testing.T) { txtest.Misuse(t, open(t).Store()) }
+
+// BenchmarkTx compares transactions of an inbox's writes, whose commits
+// the store groups, with the same writes made one by one.
+func BenchmarkTx(b *testing.B) {
+	storagetest.BenchmarkTx(b, func(b *testing.B) storage.Store { return open(b).Store() })
 }
 
 // BenchmarkLeaseAck is the queue's lease+ack throughput alone, with and

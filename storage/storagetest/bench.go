@@ -18,7 +18,8 @@ import (
 // ops/s (deliveries/s for the queue) next to ns/op. LeaseAck acks each
 // leased batch with one call, LeaseAckEach each delivery with its own, and
 // LeaseAckKeyed is LeaseAck with ordering keys, as an outbox enqueues a
-// fan-out: one key, the object's id, per 50 deliveries to 50 inboxes.
+// fan-out: one key, the object's id, per 50 deliveries to 50 inboxes. Tx
+// is BenchmarkTx.
 func Benchmark(b *testing.B, newStore func(b *testing.B) storage.Store) {
 	b.Run("Dedupe/Record", func(b *testing.B) { benchDedupe(b, newStore(b).Dedupe) })
 	b.Run("Objects/Put", func(b *testing.B) { benchPut(b, newStore(b).Objects) })
@@ -28,6 +29,76 @@ func Benchmark(b *testing.B, newStore func(b *testing.B) storage.Store) {
 		b.Run("Enqueue100", func(b *testing.B) { benchEnqueue(b, newStore(b).Queue, 100) })
 		BenchmarkLeaseAck(b, func(b *testing.B) storage.Queue { return newStore(b).Queue })
 	})
+	b.Run("Tx", func(b *testing.B) { BenchmarkTx(b, newStore) })
+}
+
+// BenchmarkTx measures the writes of a busy inbox: 16 goroutines at once
+// each record an activity, put its 2 KB object and add it to a
+// collection, either in one transaction (InTx, skipped when the store has
+// no Tx) or as three writes of their own (Separate), in the same run.
+// Each reports ops/s, an op being the three writes. newStore is called
+// once per benchmark and must return an empty store.
+func BenchmarkTx(b *testing.B, newStore func(b *testing.B) storage.Store) {
+	b.Run("InTx", func(b *testing.B) {
+		st := newStore(b)
+		if st.Tx == nil {
+			b.Skip("Store.Tx is nil")
+		}
+		benchInbox(b, st, true)
+	})
+	b.Run("Separate", func(b *testing.B) { benchInbox(b, newStore(b), false) })
+}
+
+func benchInbox(b *testing.B, st storage.Store, grouped bool) {
+	const workers = 16
+	ctx := context.Background()
+	const recipient, sender = "https://example.test/users/alice", "https://remote.example/users/bob"
+	var (
+		next atomic.Int64
+		wg   sync.WaitGroup
+		errs = make(chan error, workers)
+	)
+	b.SetBytes(int64(len(benchDoc)))
+	b.ResetTimer()
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := next.Add(1)
+				if i > int64(b.N) {
+					return
+				}
+				act := fmt.Sprintf("https://remote.example/activities/%d", i)
+				note := fmt.Sprintf("https://remote.example/notes/%d", i)
+				write := func(ctx context.Context, s storage.Store) error {
+					first, err := s.Dedupe.Record(ctx, act, recipient)
+					if err != nil || !first {
+						return fmt.Errorf("Record = %v, %v", first, err)
+					}
+					if err := s.Objects.Put(ctx, storage.Object{IRI: note, Type: "Note", Owner: sender, Data: benchDoc}); err != nil {
+						return err
+					}
+					return s.Collections.Add(ctx, recipient+"/inbox", storage.Member{IRI: act})
+				}
+				var err error
+				if grouped {
+					err = st.Tx.InTx(ctx, write)
+				} else {
+					err = write(ctx, st)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b.StopTimer()
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+	perSecond(b, b.N, "ops")
 }
 
 // BenchmarkLeaseAck measures a queue's lease+ack throughput alone, with

@@ -8,8 +8,10 @@
 //		})
 //	}
 //
-// Run covers every concern of a Store; TestObjects, TestQueue and the
-// others check one interface, for an adapter that implements only some.
+// Run covers every concern of a Store, its transactions (TestTx) and the
+// Memberships of its Collections (TestMemberships) when it has them;
+// TestObjects, TestQueue and the others check one interface, for an
+// adapter that implements only some.
 // The suite checks behaviour, not speed: the semantics documented in
 // package storage, the ErrNotFound, ErrConflict and ErrInvalid errors,
 // paging while others write, dedupe under 50 concurrent goroutines, lease
@@ -25,7 +27,8 @@
 // and leases that can do without a clock do, and never skip.
 //
 // Benchmark measures an adapter's dedupe, put, get, enqueue and
-// lease+ack throughput in the same shape, so that adapters compare.
+// lease+ack throughput, and an inbox's writes with and without a
+// transaction, in the same shape, so that adapters compare.
 package storagetest
 
 import (
@@ -62,6 +65,8 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 	t.Run("Actors", func(t *testing.T) {
 		TestActors(t, field(newStore, "Actors", func(s storage.Store) storage.Actors { return s.Actors }))
 	})
+	t.Run("Memberships", func(t *testing.T) { TestMemberships(t, newStore) })
+	t.Run("Tx", func(t *testing.T) { TestTx(t, newStore) })
 }
 
 // field adapts newStore to a constructor of one of its fields, skipping
