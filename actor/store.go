@@ -242,3 +242,28 @@ func (s *Store) Ensure(ctx context.Context, a Actor) (*Actor, error) {
 }
 
 var _ Directory = (*Store)(nil)
+
+// In returns the Store reading and writing through st instead, such as a
+// transaction of the store it was made with: code running inside a
+// transaction must not go through the store itself, which the
+// transaction holds.
+func (s *Store) In(st storage.Store) Directory {
+	c := *s
+	c.st = st
+	return &c
+}
+
+// Binder is implemented by Directories that keep actors in a
+// storage.Store (Store does), so that code inside a transaction of that
+// store reads through the transaction.
+type Binder interface {
+	In(st storage.Store) Directory
+}
+
+// In returns d bound to st when d is a Binder, and d otherwise.
+func In(d Directory, st storage.Store) Directory {
+	if b, ok := d.(Binder); ok {
+		return b.In(st)
+	}
+	return d
+}

@@ -89,8 +89,8 @@ func (a *Activity) Activity() *vocab.Activity {
 	return act
 }
 
-// Directory returns the local actors.
-func (a *Activity) Directory() actor.Directory { return a.env.h.opts.Actors }
+// Directory returns the local actors, read through a.Store.
+func (a *Activity) Directory() actor.Directory { return actor.In(a.env.h.opts.Actors, a.Store) }
 
 // Scheme returns the application's IRI scheme.
 func (a *Activity) Scheme() actor.Scheme { return a.env.h.opts.Scheme }

@@ -54,7 +54,7 @@ func (h *Handler) resolve(ctx context.Context, iri string, st storage.Store) (vo
 		return nil, err
 	}
 	if h.opts.Scheme.IsLocal(iri) {
-		a, err := h.opts.Actors.ByIRI(ctx, iri)
+		a, err := actor.In(h.opts.Actors, st).ByIRI(ctx, iri)
 		if err != nil {
 			return nil, fmt.Errorf("inbox: resolve %s: %w", iri, storage.ErrNotFound)
 		}

@@ -189,7 +189,7 @@ func (o *Outbox) prepare(ctx context.Context, st storage.Store, act vocab.Item) 
 		return nil, fmt.Errorf("%w: an activity has exactly one actor", ErrInvalid)
 	}
 	p.actor = actors[0]
-	if _, err := o.opts.Actors.ByIRI(ctx, p.actor); err != nil {
+	if _, err := actor.In(o.opts.Actors, st).ByIRI(ctx, p.actor); err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrNotLocal, p.actor, err)
 	}
 	if p.base.ID == "" {
