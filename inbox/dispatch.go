@@ -45,6 +45,57 @@ func (h *Handler) route(ctx context.Context, a *Activity) (*route, *Error) {
 	return rt, nil
 }
 
+// check runs the Check of rt, or of the route below it that takes the
+// activity when rt passes it (see Stack), for every recipient, and
+// returns the route that took it.
+func (h *Handler) check(ctx context.Context, rt *route, a *Activity, recipients []*actor.Actor) (*route, *Error) {
+	for rt != nil && rt.check != nil {
+		var err error
+		for _, rec := range recipients {
+			if err = rt.check(ctx, a.copyFor(rec, h.opts.Store)); err != nil {
+				break
+			}
+		}
+		if err == nil {
+			return rt, nil
+		}
+		if !errors.Is(err, ErrPass) {
+			return nil, classify(err)
+		}
+		rt = h.below(rt, a)
+	}
+	if rt == nil {
+		rt = h.defaultFallback()
+	}
+	return rt, nil
+}
+
+// below returns the route that takes what rt passes: the one registered
+// before it for the pattern, else the fallback.
+func (h *Handler) below(rt *route, a *Activity) *route {
+	if rt.next != nil {
+		if a.Object == nil || rt.next.accept(a.Object) {
+			return rt.next
+		}
+	}
+	if fb := h.opts.Mux.fallbackRoute(); fb != nil && fb != rt {
+		return fb
+	}
+	if rt.Pattern == "*" {
+		return nil
+	}
+	return h.defaultFallback()
+}
+
+// apply runs the Apply of rt.
+func (h *Handler) apply(ctx context.Context, rt *route, a *Activity) error {
+	err := rt.apply(ctx, a)
+	if errors.Is(err, ErrPass) {
+		return fmt.Errorf("inbox: %s: only Check may pass an activity on: %w", rt.Pattern, err)
+	}
+	return err
+}
+
 // resolve returns the object iri from st, from the local actors, or
 // fetched from its origin.
 func (h *Handler) resolve(ctx context.Context, iri string, st storage.Store) (vocab.Item, error) {
@@ -79,12 +130,8 @@ func (h *Handler) accept(ctx context.Context, a *Activity, recipients []*actor.A
 	if e != nil {
 		return 0, e
 	}
-	if rt.check != nil {
-		for _, rec := range recipients {
-			if err := rt.check(ctx, a.copyFor(rec, h.opts.Store)); err != nil {
-				return 0, classify(err)
-			}
-		}
+	if rt, e = h.check(ctx, rt, a, recipients); e != nil {
+		return 0, e
 	}
 	var (
 		n        int
@@ -108,7 +155,7 @@ func (h *Handler) accept(ctx context.Context, a *Activity, recipients []*actor.A
 				fresh = append(fresh, rec)
 				continue
 			}
-			if err := rt.apply(ctx, ra); err != nil {
+			if err := h.apply(ctx, rt, ra); err != nil {
 				return err
 			}
 		}
@@ -325,7 +372,7 @@ func (h *Handler) Process(ctx context.Context, d storage.Delivery) error {
 	}
 	err = storage.InTx(ctx, h.opts.Store, func(ctx context.Context, tx storage.Store) error {
 		for _, rec := range recipients {
-			if err := rt.apply(ctx, a.copyFor(rec, tx)); err != nil {
+			if err := h.apply(ctx, rt, a.copyFor(rec, tx)); err != nil {
 				return err
 			}
 		}

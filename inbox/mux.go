@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"sort"
@@ -64,6 +65,9 @@ type routeKey struct{ act, obj string }
 
 type route struct {
 	Route
+	// next is the route registered before this one for the same pattern
+	// (see Stack): it takes what this one passes.
+	next *route
 	// needs says what the object must be for the route: an embedded
 	// object of the wrapper type it names, or anything.
 	needs  reflect.Type // nil: an IRI or anything
@@ -100,6 +104,29 @@ func Handle[O vocab.Item](m *Mux, pattern string, r Rule[O]) {
 // when nothing is registered for pattern.
 func Replace[O vocab.Item](m *Mux, pattern string, r Rule[O]) {
 	m.register(pattern, newRoute(m, pattern, r), true)
+}
+
+// ErrPass is returned by a Rule's Check that does not handle the
+// activity it was given, so that the Rule registered before it for the
+// same pattern (see Stack) has it, or the fallback when there is none.
+// Only Check may pass: by Apply, the activity was checked for this Rule.
+var ErrPass = errors.New("inbox: not handled here, pass it on")
+
+// Stack registers a Rule for pattern on top of the one registered
+// before, if any: the new Rule sees the activities first and its Check
+// passes the ones it does not handle with ErrPass. Two platforms that both answer
+// an "Accept Invite", one of events and one of projects, stack their
+// rules.
+func Stack[O vocab.Item](m *Mux, pattern string, r Rule[O]) {
+	rt := newRoute(m, pattern, r)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := routeKey{rt.Activity, rt.Object}
+	rt.next = m.routes[k]
+	m.routes[k] = rt
+	if rt.Object != "" {
+		m.typed[rt.Activity] = true
+	}
 }
 
 // Fallback sets the handler of the activities no route takes. The
@@ -234,9 +261,11 @@ func (m *Mux) Routes() []Route {
 	defer m.mu.RUnlock()
 	out := make([]Route, 0, len(m.routes)+1)
 	for _, rt := range m.routes {
-		out = append(out, rt.Route)
+		for ; rt != nil; rt = rt.next {
+			out = append(out, rt.Route)
+		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Pattern < out[j].Pattern })
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Pattern < out[j].Pattern })
 	if m.fallback != nil {
 		out = append(out, m.fallback.Route)
 	}
@@ -274,6 +303,12 @@ func (m *Mux) match(acts, objs []string) *route {
 			return rt
 		}
 	}
+	return m.fallback
+}
+
+func (m *Mux) fallbackRoute() *route {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
 	return m.fallback
 }
 
