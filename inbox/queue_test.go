@@ -46,5 +46,5 @@ func TestInboxQueue(t *testing.T) {
 	assert.Equal(t, storage.Accepted, m.State)
 	stats, _ = w.srv.Store.Queue.Stats(ctx)
 	assert.Zero(t, stats.Ready+stats.Leased+stats.Scheduled+stats.Dead, "the job and the Accept's delivery are done")
-	assert.Len(t, w.rem.Received["/inbox"], 1, "the Accept reached bob's server")
+	assert.Len(t, w.rem.Got("/inbox"), 1, "the Accept reached bob's server")
 }

@@ -190,3 +190,10 @@ func Do(t testing.TB, req *http.Request) (int, string) {
 // JSON formats a document from a format and arguments, for test
 // payloads.
 func JSON(format string, args ...any) []byte { return []byte(fmt.Sprintf(format, args...)) }
+
+// Got returns the bodies POSTed to path so far.
+func (r *Remote) Got(path string) [][]byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([][]byte(nil), r.Received[path]...)
+}
