@@ -151,6 +151,16 @@ func (v *Vocabulary) Terms() []Term {
 	return out
 }
 
+// Properties returns the context definitions of the vocabulary's
+// extension properties alone, in the order its property sets list them.
+func (v *Vocabulary) Properties() []Term {
+	var out []Term
+	for _, s := range v.sets {
+		out = append(out, s.terms()...)
+	}
+	return out
+}
+
 // contextTerms returns the definitions a document that uses the vocabulary
 // needs whatever properties it uses: prefixes, classes and types.
 func (v *Vocabulary) contextTerms() []Term {
