@@ -240,7 +240,7 @@ func (o *Outbox) completeObject(ctx context.Context, st storage.Store, p *prepar
 		for _, it := range items(a.Object) {
 			iri := string(vocab.IRIOf(it))
 			if iri == "" {
-				return fmt.Errorf("%w: the object of an %s has an id", ErrInvalid, p.typ)
+				return fmt.Errorf("%w: the object of an %s needs an id", ErrInvalid, p.typ)
 			}
 			if iri == p.actor {
 				continue
@@ -272,6 +272,23 @@ func (o *Outbox) implicitRecipients(ctx context.Context, st storage.Store, p *pr
 			to = iris(vocab.TargetOf(p.it))
 		} else {
 			to = iris(p.object)
+		}
+	case hasAny(p.types, "Update", "Delete"):
+		// Whoever received the object is told of its change or its end;
+		// otherwise their copies would outlive it.
+		for _, it := range items(p.object) {
+			iri := string(vocab.IRIOf(it))
+			if iri == p.actor {
+				to = append(to, o.opts.Scheme.Collection(p.actor, actor.Followers))
+				continue
+			}
+			stored, err := o.lookup(ctx, st, ap.IRI(iri))
+			if err != nil {
+				return err
+			}
+			for _, r := range vocab.Audience(stored) {
+				to = append(to, string(r))
+			}
 		}
 	case hasAny(p.types, "Accept", "Reject", "TentativeAccept", "TentativeReject", "Undo"):
 		for _, it := range items(p.object) {
