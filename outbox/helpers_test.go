@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,7 +37,13 @@ const origin = "https://local.example"
 
 var reg = vocab.MustRegistry()
 
-var quiet = slog.New(slog.DiscardHandler)
+// quiet discards logs, unless FEDI_TEST_LOG is set.
+var quiet = func() *slog.Logger {
+	if os.Getenv("FEDI_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.DiscardHandler)
+}()
 
 // env is an outbox over a memory store, with local actors that sign with
 // Ed25519 keys (cheap to make and to sign with).
@@ -406,7 +413,9 @@ func (ev *events) of(kind outbox.EventKind) []outbox.Event {
 type spyQueue struct {
 	storage.Queue
 	mu       sync.Mutex
-	enqueues []int // the size of each Enqueue
+	enqueues []int   // the size of each Enqueue
+	ticks    []int64 // the tick of each Enqueue
+	clock    *atomic.Int64
 	retries  []retryCall
 	// fail, when set, is asked before every call; an error it returns is
 	// the call's (a crashed process's store does nothing).
@@ -432,6 +441,9 @@ func (q *spyQueue) Enqueue(ctx context.Context, ds ...storage.Delivery) error {
 	}
 	q.mu.Lock()
 	q.enqueues = append(q.enqueues, len(ds))
+	if q.clock != nil {
+		q.ticks = append(q.ticks, q.clock.Add(1))
+	}
 	q.mu.Unlock()
 	return q.Queue.Enqueue(ctx, ds...)
 }
@@ -495,7 +507,9 @@ func (q *spyQueue) enqueueSizes() []int {
 type spyCollections struct {
 	storage.Collections
 	mu    sync.Mutex
-	pages map[string][]int // collection → the limit of each Page
+	pages map[string][]int   // collection → the limit of each Page
+	ticks map[string][]int64 // collection → the tick of each Page
+	clock *atomic.Int64
 }
 
 func (c *spyCollections) Page(ctx context.Context, collection string, opts storage.PageOptions) (storage.Page, error) {
@@ -504,6 +518,12 @@ func (c *spyCollections) Page(ctx context.Context, collection string, opts stora
 		c.pages = map[string][]int{}
 	}
 	c.pages[collection] = append(c.pages[collection], opts.Limit)
+	if c.clock != nil {
+		if c.ticks == nil {
+			c.ticks = map[string][]int64{}
+		}
+		c.ticks[collection] = append(c.ticks[collection], c.clock.Add(1))
+	}
 	c.mu.Unlock()
 	return c.Collections.Page(ctx, collection, opts)
 }

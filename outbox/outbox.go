@@ -196,6 +196,7 @@ func (o *Outbox) prepare(ctx context.Context, st storage.Store, act vocab.Item) 
 	}
 	if a, ok := act.(*vocab.Activity); ok {
 		p.object = a.Object
+		hideObjectRecipients(p)
 		if err := o.completeObject(ctx, st, p, a, now); err != nil {
 			return nil, err
 		}
@@ -206,6 +207,39 @@ func (o *Outbox) prepare(ctx context.Context, st storage.Store, act vocab.Item) 
 		}
 	}
 	return p, nil
+}
+
+// hideObjectRecipients moves the bto and bcc of the objects an activity
+// embeds to the activity's own, so that they are reached and, like the
+// activity's, stored and delivered nowhere (ActivityPub §6).
+func hideObjectRecipients(p *prepared) {
+	for _, it := range items(p.object) {
+		obj := vocab.Base(it)
+		if obj == nil || it.IsLink() {
+			continue
+		}
+		p.base.Bto, p.base.BCC = union(p.base.Bto, obj.Bto), union(p.base.BCC, obj.BCC)
+		obj.Bto, obj.BCC = nil, nil
+	}
+}
+
+// union returns a followed by the IRIs of b that a lacks, in a new
+// slice.
+func union(a, b ap.ItemCollection) ap.ItemCollection {
+	if len(b) == 0 {
+		return a
+	}
+	out := slices.Clone(a)
+	for _, it := range b {
+		if it == nil {
+			continue
+		}
+		iri := vocab.IRIOf(it)
+		if !slices.ContainsFunc(out, func(x ap.Item) bool { return x != nil && vocab.IRIOf(x) == iri }) {
+			out = append(out, it)
+		}
+	}
+	return out
 }
 
 // completeObject fills in a Create's object and checks that an Update or
@@ -230,12 +264,10 @@ func (o *Outbox) completeObject(ctx context.Context, st storage.Store, p *prepar
 			obj.Published = now
 		}
 		// ActivityPub §6.2: the Create and its object share their
-		// addressing.
-		if len(vocab.Audience(a.Object)) == 0 {
-			obj.To, obj.CC, obj.Audience = p.base.To, p.base.CC, p.base.Audience
-		} else if len(vocab.Audience(p.it)) == 0 {
-			p.base.To, p.base.CC, p.base.Audience = obj.To, obj.CC, obj.Audience
-		}
+		// addressing, copied both ways.
+		p.base.To, obj.To = union(p.base.To, obj.To), union(obj.To, p.base.To)
+		p.base.CC, obj.CC = union(p.base.CC, obj.CC), union(obj.CC, p.base.CC)
+		p.base.Audience, obj.Audience = union(p.base.Audience, obj.Audience), union(obj.Audience, p.base.Audience)
 	case slices.Contains(p.types, "Update"), slices.Contains(p.types, "Delete"):
 		for _, it := range items(a.Object) {
 			iri := string(vocab.IRIOf(it))
