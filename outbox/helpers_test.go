@@ -188,9 +188,10 @@ type post struct {
 	ID     string
 	Type   string
 	Doc    map[string]any
-	Signer string // the key owner, when the peer verifies signatures
-	VErr   error  // why the signature did not verify
-	Status int    // what the peer answered
+	Signer string           // the key owner, when the peer verifies signatures
+	Scheme signature.Scheme // the signature's scheme, when verified
+	VErr   error            // why the signature did not verify
+	Status int              // what the peer answered
 	At     time.Time
 }
 
@@ -260,7 +261,7 @@ func (p *peer) serve(w http.ResponseWriter, r *http.Request) {
 	if v != nil {
 		res, err := v.Verify(r.Context(), r, body)
 		if err == nil {
-			rec.Signer = res.Owner
+			rec.Signer, rec.Scheme = res.Owner, res.Scheme
 		}
 		rec.VErr = err
 	}
@@ -359,6 +360,18 @@ func (p *peer) setRespond(f func(post) (int, http.Header)) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.respond = f
+}
+
+func (p *peer) setVerifier(v *signature.Verifier) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.verify = v
+}
+
+func (p *peer) setDelay(d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.delay = d
 }
 
 // pathOf returns the path of an IRI on a peer.
