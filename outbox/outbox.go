@@ -393,14 +393,38 @@ func (o *Outbox) persist(ctx context.Context, tx storage.Store, p *prepared) err
 	if err := o.bookkeep(ctx, tx, p); err != nil {
 		return err
 	}
-	key := string(vocab.IRIOf(firstItem(p.object)))
-	if key == "" || storage.CheckIRI("", key) != nil {
-		key = p.id
+	key, err := o.orderingKey(ctx, tx, p)
+	if err != nil {
+		return err
 	}
 	if err := tx.Queue.Enqueue(ctx, storage.Delivery{Activity: p.id, Inbox: FanoutInbox, Body: full, OrderingKey: key}); err != nil {
 		return fmt.Errorf("outbox: enqueue %s: %w", p.id, err)
 	}
 	return nil
+}
+
+// orderingKey returns the key that orders an activity's deliveries
+// behind the earlier ones to the same inbox that share it: the id of the
+// object it is about, so that an Update or Delete never overtakes its
+// Create; for an Undo, the key of the activity it undoes, so that an
+// Undo never overtakes its Follow, Like or Announce (their own ids would
+// let it).
+func (o *Outbox) orderingKey(ctx context.Context, st storage.Store, p *prepared) (string, error) {
+	obj := firstItem(p.object)
+	if hasAny(p.types, "Undo") {
+		inner, err := o.lookup(ctx, st, obj)
+		if err != nil {
+			return "", err
+		}
+		if about := firstItem(vocab.ObjectOf(inner)); inner != nil && about != nil {
+			obj = about
+		}
+	}
+	key := string(vocab.IRIOf(obj))
+	if key == "" || storage.CheckIRI("", key) != nil {
+		key = p.id
+	}
+	return key, nil
 }
 
 // storeObject stores a Create's or Update's object and tombstones a
