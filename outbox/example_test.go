@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"time"
 
 	ap "github.com/go-ap/activitypub"
@@ -136,4 +137,45 @@ func ExampleRetryPolicy() {
 	fmt.Println()
 	// Output:
 	// 1m0s 2m0s 4m0s 8m0s 16m0s 32m0s 1h0m0s 1h0m0s 1h0m0s
+}
+
+// A ClientHandler takes the POSTs of the application's own clients to
+// their actor's outbox; the application says who a request speaks for.
+func ExampleNewClientHandler() {
+	ctx := context.Background()
+	reg := vocab.MustRegistry()
+	st := memory.New()
+	scheme, _ := actor.NewScheme("https://example.com")
+	actors := actor.NewStore(st, scheme, reg)
+	if _, err := actors.Create(ctx, actor.Actor{Name: "alice"}); err != nil {
+		log.Fatal(err)
+	}
+	out, _ := outbox.New(outbox.Options{Registry: reg, Store: st, Actors: actors, Scheme: scheme,
+		Logger: slog.New(slog.DiscardHandler)})
+	h, err := outbox.NewClientHandler(out, outbox.ClientOptions{
+		Authenticate: func(r *http.Request) (string, error) {
+			// The application checks its session or token here.
+			if r.Header.Get("Authorization") != "Bearer alice-token" {
+				return "", fmt.Errorf("unknown token")
+			}
+			return scheme.Actor("alice"), nil
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("POST /users/{name}/outbox", h)
+
+	// A bare Note is wrapped in a Create.
+	r := httptest.NewRequest(http.MethodPost, "https://example.com/users/alice/outbox",
+		strings.NewReader(`{"type":"Note","content":"Hello","to":["https://www.w3.org/ns/activitystreams#Public"]}`))
+	r.Header.Set("Content-Type", "application/activity+json")
+	r.Header.Set("Authorization", "Bearer alice-token")
+	w := httptest.NewRecorder()
+	mux.ServeHTTP(w, r)
+	created, _ := st.Objects.Get(ctx, w.Header().Get("Location"))
+	fmt.Println(w.Code, created.Type, strings.HasPrefix(created.IRI, "https://example.com/users/alice/"))
+	// Output:
+	// 201 Create true
 }
