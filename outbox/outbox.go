@@ -428,7 +428,9 @@ func (o *Outbox) orderingKey(ctx context.Context, st storage.Store, p *prepared)
 }
 
 // storeObject stores a Create's or Update's object and tombstones a
-// Delete's, when they are ours.
+// Delete's, when they are ours. A Delete of the actor itself tombstones
+// its document when the store keeps it (as actor.Store does), so that
+// the actor is gone: its IRI answers 410 and it sends nothing more.
 func (o *Outbox) storeObject(ctx context.Context, tx storage.Store, p *prepared) error {
 	switch {
 	case hasAny(p.types, "Create", "Update"):
@@ -456,10 +458,13 @@ func (o *Outbox) storeObject(ctx context.Context, tx storage.Store, p *prepared)
 	case hasAny(p.types, "Delete"):
 		for _, it := range items(p.object) {
 			iri := string(vocab.IRIOf(it))
-			if !o.opts.Scheme.IsLocal(iri) || iri == p.actor {
+			if !o.opts.Scheme.IsLocal(iri) {
 				continue
 			}
 			stored, err := tx.Objects.Get(ctx, iri)
+			if iri == p.actor && errors.Is(err, storage.ErrNotFound) {
+				continue // an actor the application keeps in its own tables: its Directory says it is gone
+			}
 			if err != nil {
 				return fmt.Errorf("outbox: delete %s: %w", iri, err)
 			}

@@ -185,3 +185,28 @@ func anyList(v any) []any {
 	}
 	return []any{v}
 }
+
+// TestSendDeleteOfTheActor: an actor that deletes itself is gone once
+// Send returns, and its followers are told.
+func TestSendDeleteOfTheActor(t *testing.T) {
+	e := newEnv(t)
+	alice := e.user("alice")
+	p := newPeer(t)
+	e.follower(alice, p.actor("bob", true))
+	e.send(vocab.NewActivity("Delete", "", ap.IRI(alice), ap.IRI(alice)))
+
+	_, err := e.actors.ByIRI(e.ctx, alice)
+	require.ErrorIs(t, err, actor.ErrGone)
+	obj, doc := e.stored(alice)
+	assert.False(t, obj.Deleted.IsZero())
+	assert.Equal(t, "Tombstone", doc["type"])
+	assert.Equal(t, "Person", doc["formerType"])
+	_, err = e.out.Send(e.ctx, note(alice, vocab.PublicIRI))
+	assert.ErrorIs(t, err, outbox.ErrNotLocal, "a deleted actor sends nothing more")
+
+	e.drain(e.worker(outbox.WorkerOptions{}))
+	got := p.posts()
+	require.Len(t, got, 1, "the followers are told")
+	assert.Equal(t, "Delete", got[0].Type)
+	assert.Equal(t, alice, got[0].Doc["object"])
+}
