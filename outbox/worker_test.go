@@ -71,6 +71,9 @@ func TestWorkerOutcomes(t *testing.T) {
 					if k == outbox.Retried || k == outbox.Failed {
 						assert.Error(t, got.Err, k.String())
 					}
+					if k != outbox.Failed {
+						assert.Positive(t, got.Latency, k.String())
+					}
 				}
 			}
 			if d := e.dead(); tt.dead > 0 && assert.Len(t, d, 1) {
@@ -162,8 +165,16 @@ func TestWorkerGivesUpAfterMaxAttempts(t *testing.T) {
 	bob := p.actor("bob", false)
 	ev := &events{}
 	e.send(note(alice, ap.IRI(bob)))
-	e.drain(e.worker(outbox.WorkerOptions{Observe: ev.observe,
-		Retry: outbox.RetryPolicy{MaxAttempts: 3, Backoff: func(int) time.Duration { return 0 }}}))
+	w := e.worker(outbox.WorkerOptions{Observe: ev.observe,
+		Retry: outbox.RetryPolicy{MaxAttempts: 3, Backoff: func(int) time.Duration { return 0 }}})
+	e.drain(w)
+	stats, err := w.Stats(e.ctx)
+	require.NoError(t, err)
+	assert.Equal(t, storage.QueueStats{Dead: 1}, stats, "the queue's depth, for monitoring")
+	hosts := w.Hosts()
+	require.Len(t, hosts, 1)
+	assert.Equal(t, int64(3), hosts[0].Failures)
+	assert.Contains(t, hosts[0].LastError, "500")
 
 	assert.Len(t, p.posts(), 3, "three attempts")
 	assert.Equal(t, []outbox.EventKind{outbox.Expanded, outbox.Retried, outbox.Retried, outbox.Failed}, ev.kinds())
