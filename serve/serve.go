@@ -287,9 +287,6 @@ func (h *Handler) visible(ctx context.Context, it vocab.Item, owner, signer stri
 	if slices.Contains(aud, vocab.PublicIRI) {
 		return true, nil
 	}
-	if vocab.HasType(it, "Tombstone") {
-		return true, nil
-	}
 	if signer == "" {
 		return false, nil
 	}

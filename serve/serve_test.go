@@ -418,3 +418,19 @@ func TestNewValidates(t *testing.T) {
 		assert.Error(t, err, name)
 	}
 }
+
+// TestNoTypeIsPublicByItself: an object is public by its addressing, not
+// its type, even one typed Tombstone that was never deleted.
+func TestNoTypeIsPublicByItself(t *testing.T) {
+	e := newEnv(t)
+	alice := e.user(actor.Actor{Name: "alice"})
+	bob := e.remote("bob")
+	tomb := vocab.NewObject("Tombstone", "")
+	tomb.Content = vocab.Text("for bob only")
+	c := vocab.NewActivity("Create", "", ap.IRI(alice.IRI), tomb)
+	c.To = ap.ItemCollection{ap.IRI(bob)}
+	e.send(c)
+	h := e.handler(serve.Options{})
+	assert.Equal(t, http.StatusNotFound, e.get(h, string(tomb.ID), "", serve.ActivityJSON).Code)
+	assert.Equal(t, http.StatusOK, e.get(h, string(tomb.ID), bob, serve.ActivityJSON).Code)
+}
