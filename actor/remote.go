@@ -2,6 +2,7 @@ package actor
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -116,8 +117,15 @@ func (r *Remote) Fetch(ctx context.Context, iri string) (storage.RemoteActor, er
 
 // RemoteFromDocument reads what the cache keeps of a decoded actor
 // document: id, inbox, shared inbox, keys, and the document itself.
+//
+// An actor whose type has an object's shape, such as an Event that acts,
+// keeps these properties among its extra ones; they are read from there,
+// as Document writes them.
 func RemoteFromDocument(it vocab.Item, raw []byte) (storage.RemoteActor, error) {
 	ra := storage.RemoteActor{IRI: string(vocab.IRIOf(it)), Document: raw}
+	if o, ok := it.(*vocab.Object); ok {
+		return remoteFromExtra(ra, o.Extra)
+	}
 	a, ok := it.(*vocab.Actor)
 	if !ok || a.Inbox == nil || vocab.IRIOf(a.Inbox) == "" {
 		return storage.RemoteActor{}, fmt.Errorf("%w: %s", ErrNotAnActor, ra.IRI)
@@ -139,4 +147,28 @@ func DeliveryInbox(ra storage.RemoteActor) string {
 		return ra.SharedInbox
 	}
 	return ra.Inbox
+}
+
+// remoteFromExtra reads the actor properties of a document whose shape
+// is an object's from its extra properties.
+func remoteFromExtra(ra storage.RemoteActor, extra vocab.Extra) (storage.RemoteActor, error) {
+	var inbox string
+	if json.Unmarshal(extra["inbox"], &inbox) != nil || Origin(inbox) == "" {
+		return storage.RemoteActor{}, fmt.Errorf("%w: %s", ErrNotAnActor, ra.IRI)
+	}
+	ra.Inbox = inbox
+	var endpoints struct {
+		SharedInbox string `json:"sharedInbox"`
+	}
+	if json.Unmarshal(extra["endpoints"], &endpoints) == nil && Origin(endpoints.SharedInbox) != "" {
+		ra.SharedInbox = endpoints.SharedInbox
+	}
+	var key struct {
+		ID           string `json:"id"`
+		PublicKeyPem string `json:"publicKeyPem"`
+	}
+	if json.Unmarshal(extra["publicKey"], &key) == nil && key.ID != "" && key.PublicKeyPem != "" {
+		ra.Keys = []storage.PublicKey{{ID: key.ID, PEM: key.PublicKeyPem}}
+	}
+	return ra, nil
 }

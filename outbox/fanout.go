@@ -95,9 +95,36 @@ func (f *fanout) target(ctx context.Context, iri string) error {
 		if _, err := f.w.out.opts.Actors.ByIRI(ctx, iri); err == nil {
 			return f.add(ctx, s.Collection(iri, actor.Inbox))
 		}
+		ours, err := f.sendersCollection(ctx, iri)
+		if err != nil {
+			return err
+		}
+		if !ours {
+			f.w.log.WarnContext(ctx, "outbox: a local collection that is not the sender's is not expanded", "activity", f.d.Activity, "collection", iri)
+			f.skipped++
+			return nil
+		}
 		return f.localCollection(ctx, iri)
 	}
 	return f.remote(ctx, iri, true)
+}
+
+// sendersCollection reports whether iri is a collection of the sender's,
+// or of an object the sender owns: an actor may write to its own
+// followers, not to another local actor's.
+func (f *fanout) sendersCollection(ctx context.Context, iri string) (bool, error) {
+	owner, _, ok := f.w.out.opts.Scheme.ParseCollection(iri)
+	if !ok {
+		return false, nil
+	}
+	if owner == f.from {
+		return true, nil
+	}
+	by, err := f.w.out.opts.Store.Objects.Owner(ctx, owner)
+	if errors.Is(err, storage.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil && by == f.from, err
 }
 
 // localCollection adds the inboxes of the accepted members of a local
@@ -298,10 +325,19 @@ func fanoutKey(inbox string) string {
 	return "urn:fedi:fanout:" + hex.EncodeToString(sum[:])
 }
 
-// isStorageFailure reports an error that is ours, not the recipient's.
+// isStorageFailure reports an error that is ours and may pass, for which
+// the whole fan-out is retried, rather than the recipient's, which skips
+// it. A recipient whose document no store can keep (ErrInvalid: an inbox
+// longer than storage.MaxIRI) or whose cached row is corrupt is the
+// recipient's: retrying cannot help, and the other recipients must not
+// wait for it.
 func isStorageFailure(err error) bool {
 	var ce *storage.CorruptError
-	return errors.As(err, &ce) || (!errors.Is(err, storage.ErrNotFound) && !isFetchError(err) && !errors.Is(err, actor.ErrNotAnActor) && !isDecodeError(err))
+	if errors.As(err, &ce) {
+		return false
+	}
+	return !errors.Is(err, storage.ErrNotFound) && !errors.Is(err, storage.ErrInvalid) && !isFetchError(err) &&
+		!errors.Is(err, actor.ErrNotAnActor) && !isDecodeError(err)
 }
 
 func isFetchError(err error) bool {

@@ -208,6 +208,7 @@ func (o *Outbox) prepare(ctx context.Context, st storage.Store, act vocab.Item) 
 	}
 	if a, ok := act.(*vocab.Activity); ok {
 		p.object = a.Object
+		hideObjectRecipients(p)
 		if err := o.completeObject(ctx, st, p, a, now); err != nil {
 			return nil, err
 		}
@@ -218,6 +219,39 @@ func (o *Outbox) prepare(ctx context.Context, st storage.Store, act vocab.Item) 
 		}
 	}
 	return p, nil
+}
+
+// hideObjectRecipients moves the bto and bcc of the objects an activity
+// embeds to the activity's own, so that they are reached and, like the
+// activity's, stored and delivered nowhere (ActivityPub §6).
+func hideObjectRecipients(p *prepared) {
+	for _, it := range items(p.object) {
+		obj := vocab.Base(it)
+		if obj == nil || it.IsLink() {
+			continue
+		}
+		p.base.Bto, p.base.BCC = union(p.base.Bto, obj.Bto), union(p.base.BCC, obj.BCC)
+		obj.Bto, obj.BCC = nil, nil
+	}
+}
+
+// union returns a followed by the IRIs of b that a lacks, in a new
+// slice.
+func union(a, b ap.ItemCollection) ap.ItemCollection {
+	if len(b) == 0 {
+		return a
+	}
+	out := slices.Clone(a)
+	for _, it := range b {
+		if it == nil {
+			continue
+		}
+		iri := vocab.IRIOf(it)
+		if !slices.ContainsFunc(out, func(x ap.Item) bool { return x != nil && vocab.IRIOf(x) == iri }) {
+			out = append(out, it)
+		}
+	}
+	return out
 }
 
 // completeObject fills in a Create's object and checks that an Update or
@@ -242,17 +276,15 @@ func (o *Outbox) completeObject(ctx context.Context, st storage.Store, p *prepar
 			obj.Published = now
 		}
 		// ActivityPub §6.2: the Create and its object share their
-		// addressing.
-		if len(vocab.Audience(a.Object)) == 0 {
-			obj.To, obj.CC, obj.Audience = p.base.To, p.base.CC, p.base.Audience
-		} else if len(vocab.Audience(p.it)) == 0 {
-			p.base.To, p.base.CC, p.base.Audience = obj.To, obj.CC, obj.Audience
-		}
+		// addressing, copied both ways.
+		p.base.To, obj.To = union(p.base.To, obj.To), union(obj.To, p.base.To)
+		p.base.CC, obj.CC = union(p.base.CC, obj.CC), union(obj.CC, p.base.CC)
+		p.base.Audience, obj.Audience = union(p.base.Audience, obj.Audience), union(obj.Audience, p.base.Audience)
 	case slices.Contains(p.types, "Update"), slices.Contains(p.types, "Delete"):
 		for _, it := range items(a.Object) {
 			iri := string(vocab.IRIOf(it))
 			if iri == "" {
-				return fmt.Errorf("%w: the object of an %s has an id", ErrInvalid, p.typ)
+				return fmt.Errorf("%w: the object of an %s needs an id", ErrInvalid, p.typ)
 			}
 			if iri == p.actor {
 				continue
@@ -284,6 +316,23 @@ func (o *Outbox) implicitRecipients(ctx context.Context, st storage.Store, p *pr
 			to = iris(vocab.TargetOf(p.it))
 		} else {
 			to = iris(p.object)
+		}
+	case hasAny(p.types, "Update", "Delete"):
+		// Whoever received the object is told of its change or its end;
+		// otherwise their copies would outlive it.
+		for _, it := range items(p.object) {
+			iri := string(vocab.IRIOf(it))
+			if iri == p.actor {
+				to = append(to, o.opts.Scheme.Collection(p.actor, actor.Followers))
+				continue
+			}
+			stored, err := o.lookup(ctx, st, ap.IRI(iri))
+			if err != nil {
+				return err
+			}
+			for _, r := range vocab.Audience(stored) {
+				to = append(to, string(r))
+			}
 		}
 	case hasAny(p.types, "Accept", "Reject", "TentativeAccept", "TentativeReject", "Undo"):
 		for _, it := range items(p.object) {
@@ -361,9 +410,9 @@ func (o *Outbox) persist(ctx context.Context, tx storage.Store, p *prepared) err
 			return err
 		}
 	}
-	key := string(vocab.IRIOf(firstItem(p.object)))
-	if key == "" || storage.CheckIRI("", key) != nil {
-		key = p.id
+	key, err := o.orderingKey(ctx, tx, p)
+	if err != nil {
+		return err
 	}
 	if err := tx.Queue.Enqueue(ctx, storage.Delivery{Activity: p.id, Inbox: FanoutInbox, Body: full, OrderingKey: key}); err != nil {
 		return fmt.Errorf("outbox: enqueue %s: %w", p.id, err)
@@ -371,8 +420,34 @@ func (o *Outbox) persist(ctx context.Context, tx storage.Store, p *prepared) err
 	return nil
 }
 
+// orderingKey returns the key that orders an activity's deliveries
+// behind the earlier ones to the same inbox that share it: the id of the
+// object it is about, so that an Update or Delete never overtakes its
+// Create; for an Undo, the key of the activity it undoes, so that an
+// Undo never overtakes its Follow, Like or Announce (their own ids would
+// let it).
+func (o *Outbox) orderingKey(ctx context.Context, st storage.Store, p *prepared) (string, error) {
+	obj := firstItem(p.object)
+	if hasAny(p.types, "Undo") {
+		inner, err := o.lookup(ctx, st, obj)
+		if err != nil {
+			return "", err
+		}
+		if about := firstItem(vocab.ObjectOf(inner)); inner != nil && about != nil {
+			obj = about
+		}
+	}
+	key := string(vocab.IRIOf(obj))
+	if key == "" || storage.CheckIRI("", key) != nil {
+		key = p.id
+	}
+	return key, nil
+}
+
 // storeObject stores a Create's or Update's object and tombstones a
-// Delete's, when they are ours.
+// Delete's, when they are ours. A Delete of the actor itself tombstones
+// its document when the store keeps it (as actor.Store does), so that
+// the actor is gone: its IRI answers 410 and it sends nothing more.
 func (o *Outbox) storeObject(ctx context.Context, tx storage.Store, p *prepared) error {
 	switch {
 	case hasAny(p.types, "Create", "Update"):
@@ -400,10 +475,13 @@ func (o *Outbox) storeObject(ctx context.Context, tx storage.Store, p *prepared)
 	case hasAny(p.types, "Delete"):
 		for _, it := range items(p.object) {
 			iri := string(vocab.IRIOf(it))
-			if !o.opts.Scheme.IsLocal(iri) || iri == p.actor {
+			if !o.opts.Scheme.IsLocal(iri) {
 				continue
 			}
 			stored, err := tx.Objects.Get(ctx, iri)
+			if iri == p.actor && errors.Is(err, storage.ErrNotFound) {
+				continue // an actor the application keeps in its own tables: its Directory says it is gone
+			}
 			if err != nil {
 				return fmt.Errorf("outbox: delete %s: %w", iri, err)
 			}

@@ -387,6 +387,9 @@ func (w *Worker) handle(ctx context.Context, d storage.Delivery, acks *acker) {
 		err = fmt.Errorf("%d %s", status, http.StatusText(status))
 		w.health(host, err)
 		w.giveUp(ctx, d, status, err)
+	case errors.Is(err, ErrPermanent):
+		// Nothing to sign with, or nothing to send: no retry can help.
+		w.giveUp(ctx, d, 0, err)
 	default:
 		if err == nil {
 			err = fmt.Errorf("%d %s", status, http.StatusText(status))

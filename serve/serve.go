@@ -221,6 +221,10 @@ func (h *Handler) lookup(ctx context.Context, iri string, q url.Values, signer s
 		b, err := h.opts.Registry.Encode(doc)
 		return b, http.StatusOK, err
 	case errors.Is(err, actor.ErrGone):
+		// The stored Tombstone says what the actor was and when it went.
+		if o, err := h.opts.Store.Objects.Get(ctx, iri); err == nil && !o.Deleted.IsZero() && h.opts.Scheme.IsLocal(o.IRI) {
+			return o.Data, http.StatusGone, nil
+		}
 		b, err := h.opts.Registry.Encode(vocab.NewTombstone(ap.IRI(iri), "", time.Time{}))
 		return b, http.StatusGone, err
 	case !errors.Is(err, actor.ErrNotFound):
@@ -258,15 +262,20 @@ func (h *Handler) lookup(ctx context.Context, iri string, q url.Values, signer s
 	return o.Data, http.StatusOK, nil
 }
 
+// ownerExists reports whether owner is a local actor or object that is
+// not deleted: the collections of what is gone are gone with it.
 func (h *Handler) ownerExists(ctx context.Context, owner string) (bool, error) {
-	if _, err := h.opts.Actors.ByIRI(ctx, owner); err == nil {
+	switch _, err := h.opts.Actors.ByIRI(ctx, owner); {
+	case err == nil:
 		return true, nil
+	case errors.Is(err, actor.ErrGone):
+		return false, nil
 	}
-	_, err := h.opts.Store.Objects.Owner(ctx, owner)
+	o, err := h.opts.Store.Objects.Get(ctx, owner)
 	if errors.Is(err, storage.ErrNotFound) {
 		return false, nil
 	}
-	return err == nil && h.opts.Scheme.IsLocal(owner), err
+	return err == nil && o.Deleted.IsZero() && h.opts.Scheme.IsLocal(owner), err
 }
 
 // visible reports whether an object may be served to signer ("" for an
@@ -276,9 +285,6 @@ func (h *Handler) ownerExists(ctx context.Context, owner string) (bool, error) {
 func (h *Handler) visible(ctx context.Context, it vocab.Item, owner, signer string) (bool, error) {
 	aud := vocab.Audience(it)
 	if slices.Contains(aud, vocab.PublicIRI) {
-		return true, nil
-	}
-	if vocab.HasType(it, "Tombstone") {
 		return true, nil
 	}
 	if signer == "" {
@@ -311,6 +317,9 @@ func (h *Handler) collection(ctx context.Context, iri, owner, name string, q url
 	}
 	if q.Get("page") == "" || slices.Contains(h.opts.CountOnly, name) {
 		c := vocab.NewOrderedCollection(ap.IRI(iri))
+		// The items are on the pages: an empty orderedItems here would
+		// tell a client that reads it first that there are none.
+		c.OrderedItems = nil
 		c.TotalItems = uint(total)
 		if !slices.Contains(h.opts.CountOnly, name) {
 			c.First = ap.IRI(pageURL(iri, "", nil))
