@@ -71,6 +71,10 @@ type Options struct {
 	Serve  serve.Options
 	// Software names the application in NodeInfo; the default is fedi.
 	Software nodeinfo.Software
+	// ClientAuth, when set, enables client-to-server posting to the
+	// outboxes (Federation.Client): it returns the local actor a request
+	// speaks for, from the application's session or token.
+	ClientAuth func(r *http.Request) (actorIRI string, err error)
 }
 
 // Federation is what New returns: the pieces of a federating server,
@@ -94,6 +98,9 @@ type Federation struct {
 	Worker *outbox.Worker
 	// Objects serves actors, objects and collections.
 	Objects *serve.Handler
+	// ClientOutbox takes client-to-server POSTs to the outboxes; nil
+	// unless Options.ClientAuth is set.
+	ClientOutbox *outbox.ClientHandler
 	// WebFinger and NodeInfo serve discovery.
 	WebFinger *webfinger.Handler
 	NodeInfo  *nodeinfo.Handler
@@ -188,6 +195,11 @@ func New(o Options) (*Federation, error) {
 	if f.Objects, err = serve.New(so); err != nil {
 		return nil, err
 	}
+	if o.ClientAuth != nil {
+		if f.ClientOutbox, err = outbox.NewClientHandler(f.Outbox, outbox.ClientOptions{Authenticate: o.ClientAuth, Logger: log}); err != nil {
+			return nil, err
+		}
+	}
 	host := strings.TrimPrefix(strings.TrimPrefix(s.Origin, "https://"), "http://")
 	if f.WebFinger, err = webfinger.NewHandler(webfinger.HandlerOptions{Hosts: []string{host}, BaseURL: s.Origin, Lookup: f.lookup, Logger: log}); err != nil {
 		return nil, err
@@ -257,13 +269,17 @@ func (f *Federation) usage(ctx context.Context) (nodeinfo.Usage, error) {
 
 // Register mounts every handler on mux at the routes of the default
 // scheme: the shared inbox, personal inboxes, WebFinger, host-meta,
-// NodeInfo, and GETs below /users/. An application with its own scheme
+// NodeInfo, GETs below /users/, and client-to-server POSTs to the
+// outboxes when Options.ClientAuth is set. An application with its own scheme
 // mounts the pieces itself.
 func (f *Federation) Register(mux *http.ServeMux) {
 	shared := pathOf(f.Scheme.SharedInbox)
 	mux.Handle("POST "+shared, f.Inbox)
 	mux.Handle("POST /users/{name}/inbox", f.Inbox)
 	mux.Handle("GET /users/", f.Objects)
+	if f.ClientOutbox != nil {
+		mux.Handle("POST /users/{name}/outbox", f.ClientOutbox)
+	}
 	f.WebFinger.Register(mux)
 	f.NodeInfo.Register(mux)
 }
