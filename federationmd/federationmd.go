@@ -167,7 +167,7 @@ func writeSent(b *bytes.Buffer, sent []Sent) {
 
 func writeInbox(b *bytes.Buffer, routes []inbox.Route) {
 	b.WriteString("## Inbox behaviour\n\n")
-	b.WriteString("Every activity is first checked the same way: its HTTP signature (draft-cavage or RFC 9421) by a key its actor owns; its id, and the id of every object it embeds, on its actor's origin, or the object fetched from its own origin; a created object attributed to actors of the sender's server only; an update or deletion only of what the actor owns; an undo only of the actor's own activities. Each is then processed once per recipient. What each handler does, in the order they are tried (a more specific `Activity/Object` first):\n\n")
+	b.WriteString("Every activity is first checked the same way: its HTTP signature (draft-cavage or RFC 9421) by a key its actor owns; its id, and the id of every object it embeds, on its actor's origin, or the object fetched from its own origin; a created object attributed to actors of the sender's server only; an update or deletion only of what the actor owns; an undo only of the actor's own activities. Each is then processed once per recipient. What the inbox then does, per activity (an `Activity/Object` entry takes precedence over its `Activity` alone; stacked entries are tried top first):\n\n")
 	for _, r := range routes {
 		if r.Pattern == "*" {
 			continue
