@@ -125,13 +125,13 @@ func (h *Handler) resolve(ctx context.Context, iri string, st storage.Store) (vo
 // transaction, records the activity for each recipient that has not
 // had it yet and applies it, and runs after. It returns the number of
 // recipients the activity was new to.
-func (h *Handler) accept(ctx context.Context, a *Activity, recipients []*actor.Actor, after func(ctx context.Context, tx storage.Store) error) (int, *Error) {
+func (h *Handler) accept(ctx context.Context, a *Activity, recipients []*actor.Actor, after func(ctx context.Context, tx storage.Store) error) ([]string, *Error) {
 	rt, e := h.route(ctx, a)
 	if e != nil {
-		return 0, e
+		return nil, e
 	}
 	if rt, e = h.check(ctx, rt, a, recipients); e != nil {
-		return 0, e
+		return nil, e
 	}
 	var (
 		n        int
@@ -179,14 +179,14 @@ func (h *Handler) accept(ctx context.Context, a *Activity, recipients []*actor.A
 				}
 			}
 		}
-		return 0, classify(err)
+		return nil, classify(err)
 	}
 	if n == 0 {
 		h.log.DebugContext(ctx, "inbox: duplicate", "activity", a.DedupeKey, "actor", a.Actor)
 	} else {
 		h.log.InfoContext(ctx, "inbox: accepted", "activity", a.DedupeKey, "type", a.Type, "actor", a.Actor, "recipients", n, "handler", rt.Pattern)
 	}
-	return n, nil
+	return recorded, nil
 }
 
 // defaultFallback is the route of activities no route takes when the mux
@@ -414,7 +414,9 @@ func (h *Handler) DeliverLocal(ctx context.Context, inbox string, body []byte, r
 	if receipt != "" {
 		after = func(ctx context.Context, tx storage.Store) error { return tx.Queue.Ack(ctx, receipt) }
 	}
-	if _, e := h.accept(ctx, a, recipients, after); e != nil {
+	fresh, e := h.accept(ctx, a, recipients, after)
+	h.observe(ctx, Event{Status: http.StatusAccepted, Activity: a, Recipients: fresh, Err: errOf(e)}, e)
+	if e != nil {
 		return e
 	}
 	return nil

@@ -78,6 +78,10 @@ type Options struct {
 	// that records it, and a worker hands it to Process. For slow
 	// effects; the 202 goes out only once the enqueue has committed.
 	Queue bool
+	// Observe, when set, is told of every delivery: accepted (with the
+	// recipients it was new to) or refused (with the status and
+	// reason), after the fact. It must be quick.
+	Observe func(ctx context.Context, e Event)
 	// Logger receives what is refused and why, and the activities no
 	// handler takes (at debug level); nil means slog.Default().
 	Logger *slog.Logger
@@ -148,14 +152,52 @@ func NewHandler(o Options) (*Handler, error) {
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := fetch.WithBudget(r.Context(), h.opts.FetchBudget)
-	n, err := h.serve(ctx, w, r)
+	a, fresh, err := h.serve(ctx, w, r)
+	h.observe(ctx, Event{Path: r.URL.Path, Status: http.StatusAccepted, Activity: a, Recipients: fresh}, err)
 	if err != nil {
 		h.refused(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(http.StatusAccepted)
-	_, _ = io.WriteString(w, "accepted for "+strconv.Itoa(n)+" recipient(s)\n")
+	_, _ = io.WriteString(w, "accepted for "+strconv.Itoa(len(fresh))+" recipient(s)\n")
+}
+
+// Event is what the handler reports of each delivery, accepted or
+// refused, to Options.Observe.
+type Event struct {
+	// Path is the inbox's path; empty for a delivery of ours to
+	// ourselves (DeliverLocal).
+	Path string
+	// Status is 202, or the refusal's status; Reason the refusal's
+	// short reason and Err its detail.
+	Status int
+	Reason string
+	Err    error
+	// Activity is the activity, once it decoded; nil before. Its Store
+	// is not to be used.
+	Activity *Activity
+	// Recipients are the IRIs it was new to and applied for: local
+	// actors, or the shared inbox's for the server. Empty for a
+	// duplicate or a refusal.
+	Recipients []string
+}
+
+func (h *Handler) observe(ctx context.Context, ev Event, e *Error) {
+	if h.opts.Observe == nil {
+		return
+	}
+	if e != nil {
+		ev.Status, ev.Reason, ev.Err, ev.Recipients = e.Code, e.Safe, e.Err, nil
+	}
+	h.opts.Observe(ctx, ev)
+}
+
+func errOf(e *Error) error {
+	if e == nil {
+		return nil
+	}
+	return e
 }
 
 func (h *Handler) refused(w http.ResponseWriter, r *http.Request, e *Error) {
@@ -176,15 +218,15 @@ func (h *Handler) refused(w http.ResponseWriter, r *http.Request, e *Error) {
 	_, _ = io.WriteString(w, e.Safe+"\n")
 }
 
-// serve does the work of ServeHTTP and returns the number of recipients
-// the activity was accepted for.
-func (h *Handler) serve(ctx context.Context, w http.ResponseWriter, r *http.Request) (int, *Error) {
+// serve does the work of ServeHTTP and returns the activity (once it
+// decoded) and the recipients it was new to.
+func (h *Handler) serve(ctx context.Context, w http.ResponseWriter, r *http.Request) (*Activity, []string, *Error) {
 	if r.Method != http.MethodPost {
-		return 0, refuse(http.StatusMethodNotAllowed, ErrMethod, "only POST", nil)
+		return nil, nil, refuse(http.StatusMethodNotAllowed, ErrMethod, "only POST", nil)
 	}
 	body, e := h.readBody(w, r)
 	if e != nil {
-		return 0, e
+		return nil, nil, e
 	}
 	signer, err := h.opts.Verifier.Verify(ctx, r, body)
 	if err != nil {
@@ -193,21 +235,22 @@ func (h *Handler) serve(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		if errors.As(err, &se) {
 			safe = se.Safe()
 		}
-		return 0, refuse(http.StatusUnauthorized, ErrSignature, safe, err)
+		return nil, nil, refuse(http.StatusUnauthorized, ErrSignature, safe, err)
 	}
 	a, e := h.decode(body)
 	if e != nil {
-		return 0, e
+		return nil, nil, e
 	}
 	a.Signer = signer
 	if e := h.authorize(ctx, a); e != nil {
-		return 0, e
+		return a, nil, e
 	}
 	recipients, e := h.recipients(ctx, r, a)
 	if e != nil {
-		return 0, e
+		return a, nil, e
 	}
-	return h.accept(ctx, a, recipients, nil)
+	fresh, e := h.accept(ctx, a, recipients, nil)
+	return a, fresh, e
 }
 
 // readBody reads the body within the size cap and the time bound.
