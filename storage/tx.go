@@ -30,7 +30,8 @@ type Transactor interface {
 	// as durable as any other write of the store. When fn returns an error,
 	// everything written through the transaction is discarded and InTx
 	// returns fn's error itself, for errors.Is and errors.As. A commit that
-	// fails keeps nothing and returns an error.
+	// fails keeps nothing and returns an error. When fn panics, the
+	// transaction is rolled back and the panic goes on.
 	//
 	// An operation that fails inside fn (ErrConflict, ErrNotFound,
 	// ErrInvalid, a *ReceiptError...) has no effect of its own and leaves

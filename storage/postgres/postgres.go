@@ -16,6 +16,8 @@
 // delivery and never wait for each other. Inbox dedupe is one INSERT … ON
 // CONFLICT DO NOTHING. Lease expiry and every other time the store stamps
 // use the database's clock, so that the machines' clocks need not agree.
+// The store's Tx runs PostgreSQL transactions, each operation in a
+// savepoint: see DB.Store.
 //
 // The tables are named fedi_* and live in the schema Options.Schema names
 // (created if missing), or else the first schema of the connection's
