@@ -4,11 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -90,73 +88,11 @@ func TestTxMisuse(t *testing.T) {
 	txtest.Misuse(t, open(t, postgres.Options{}).Store())
 }
 
-// TestTxPools runs 60 transactions at once through two pools on one
-// schema, as two processes would, each recording one of 10 activities,
-// putting an object and enqueueing a delivery; a third fail at the end.
-// Of the transactions that commit and record one activity, exactly one
-// saw it first, and exactly their objects and deliveries remain.
+// TestTxPools runs transactions through two pools on one schema, as two
+// processes would.
 func TestTxPools(t *testing.T) {
-	dsn := testDSN(t)
-	schema := freshSchema(t, dsn)
-	stores := []storage.Store{open(t, postgres.Options{Schema: schema}).Store(), open(t, postgres.Options{Schema: schema}).Store()}
-	ctx := context.Background()
-	const n, keys, recipient = 60, 10, "https://example.test/users/alice"
-	errFailed := errors.New("failed on purpose")
-	var (
-		wg    sync.WaitGroup
-		start = make(chan struct{})
-		errs  = make([]error, n)
-		first = make([]bool, n)
-	)
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			errs[i] = stores[i%2].Tx.InTx(ctx, func(ctx context.Context, tx storage.Store) error {
-				var err error
-				if first[i], err = tx.Dedupe.Record(ctx, fmt.Sprint("https://remote.example/activities/", i%keys), recipient); err != nil {
-					return err
-				}
-				note := fmt.Sprint("https://example.test/notes/", i)
-				if err := tx.Objects.Put(ctx, storage.Object{IRI: note, Type: "Note", Data: []byte(`{}`)}); err != nil {
-					return err
-				}
-				if err := tx.Queue.Enqueue(ctx, storage.Delivery{Activity: note, Inbox: "https://remote.example/inbox", Body: []byte(`{}`)}); err != nil {
-					return err
-				}
-				if i%3 == 0 {
-					return errFailed
-				}
-				return nil
-			})
-		})
-	}
-	close(start)
-	wg.Wait()
-	firsts, committed := make([]int, keys), 0
-	for i, err := range errs {
-		if want := map[bool]error{true: errFailed, false: nil}[i%3 == 0]; err != want {
-			t.Fatalf("transaction %d: InTx = %v, want %v", i, err, want)
-		}
-		_, gerr := stores[0].Objects.Get(ctx, fmt.Sprint("https://example.test/notes/", i))
-		if (gerr == nil) != (err == nil) {
-			t.Fatalf("transaction %d (InTx = %v): Get of its object = %v", i, err, gerr)
-		}
-		if err == nil {
-			committed++
-			if first[i] {
-				firsts[i%keys]++
-			}
-		}
-	}
-	for k, f := range firsts {
-		if f != 1 {
-			t.Errorf("activity %d was first in %d of the transactions that committed, want exactly 1", k, f)
-		}
-	}
-	ds, err := stores[1].Queue.Lease(ctx, 100, time.Minute)
-	if err != nil || len(ds) != committed {
-		t.Fatalf("Lease = %d deliveries, %v; want the %d of the committed transactions", len(ds), err, committed)
-	}
+	schema := freshSchema(t, testDSN(t))
+	txtest.TwoHandles(t, open(t, postgres.Options{Schema: schema}).Store(), open(t, postgres.Options{Schema: schema}).Store())
 }
 
 // BenchmarkTx compares transactions of an inbox's writes with the same
