@@ -24,7 +24,8 @@ type Transactor interface {
 	// transaction: keys are not transactional, and fn should only read
 	// them. Its Tx is nil: transactions do not nest. Its Queue need not
 	// implement DeadLetters; it implements LeaseExtender when the store's
-	// does.
+	// does. A delivery leased in a transaction that rolls back was never
+	// leased: forget its receipt, which a later lease may hand out again.
 	//
 	// When fn returns nil, InTx commits, and returns nil once the commit is
 	// as durable as any other write of the store. When fn returns an error,
