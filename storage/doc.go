@@ -9,7 +9,8 @@
 //     tombstones that keep answering 410 Gone;
 //   - [Collections]: followers, following, outbox, inbox, likes, shares,
 //     participants, members and badge holders, paged newest first, with a
-//     pending state for Follow and Join requests awaiting approval;
+//     pending state for Follow and Join requests awaiting approval, and
+//     ([Memberships]) the collections a member is in;
 //   - [Dedupe]: "have we already processed this activity for this
 //     recipient?", answered atomically, and forgotten again when the
 //     processing failed;
@@ -18,7 +19,8 @@
 //     keys and dead letters;
 //   - [Actors]: the cache of remote actors, their inboxes and public keys.
 //
-// [Store] gathers one implementation of each. The adapters fedi ships fill
+// [Store] gathers one implementation of each, and a [Transactor] that
+// applies changes to several of them as one. The adapters fedi ships fill
 // all of it:
 //
 //   - storage/memory: in process, for tests and examples;
@@ -30,8 +32,10 @@
 // are found by type assertion, as with database/sql/driver: a [Queue] that
 // also implements [DeadLetters] lets an operator list and requeue the
 // deliveries it gave up on, one that implements [LeaseExtender] lets a
-// slow worker keep its lease, and a [KeySource] that also implements
-// [KeyStore] can be written to.
+// slow worker keep its lease, a [KeySource] that also implements
+// [KeyStore] can be written to, and [Collections] that implement
+// [Memberships] list the collections a member belongs to, so that a Delete
+// of an actor can take it out of every one.
 //
 // Every adapter, including one an application writes for its own database,
 // checks itself against the same contract by calling
@@ -65,6 +69,46 @@
 // error, and a write that reports it had no effect: whenever its context
 // ends, a write either reports success or changes nothing, so that a
 // caller told it failed may safely do it again.
+//
+// # Transactions
+//
+// An inbox must apply an activity's side effects all or nothing, so that a
+// failure halfway can answer 500 with nothing applied; an outbox enqueues
+// a fan-out and acks the job that asked for it at once. [InTx] runs a
+// function with a Store bound to one transaction of Store.Tx, and commits
+// it when the function returns nil:
+//
+//	err := storage.InTx(ctx, st, func(ctx context.Context, tx storage.Store) error {
+//		first, err := tx.Dedupe.Record(ctx, activity, recipient)
+//		if err != nil || !first {
+//			return err
+//		}
+//		if err := tx.Collections.Add(ctx, followers, storage.Member{IRI: actor, Activity: activity}); err != nil {
+//			return err // nothing stays, the record included: the retry starts clean
+//		}
+//		return tx.Queue.Enqueue(ctx, accept)
+//	})
+//
+// The function sees its own writes and nobody else does before the
+// commit; an error it returns discards them all and comes back as InTx's
+// error; an operation that fails inside it has no effect and leaves the
+// transaction usable; a context that ends leaves success or nothing.
+// Dedupe.Record is first once among the transactions that commit. Keys
+// stay outside transactions, and dead letters are not handled in one.
+// The function must use the transaction's Store, not the outer one, must
+// not keep it, and should do no network I/O: others may wait for it. On
+// a Store without Tx, InTx calls the function with the store itself,
+// without atomicity. [Transactor] states the whole contract.
+//
+// The adapters differ in how: storage/memory holds the whole store for
+// the transaction and puts back what it changed if it fails;
+// storage/postgres runs a PostgreSQL transaction, each operation in a
+// savepoint, and any number of processes may run them at once;
+// storage/sqlite, whose one writer writes for all, groups the
+// transactions of concurrent callers into one SQLite transaction, each
+// function in a savepoint of its own, and commits them at once (group
+// commit), so that an inbox under load pays for one commit per batch
+// rather than one per write.
 //
 // # Example
 //

@@ -124,3 +124,32 @@ func ExampleObjects_tombstone() {
 	// Tombstone true
 	// true
 }
+
+// An inbox applies an activity's side effects in one transaction: a
+// failure halfway leaves nothing applied, the dedupe record included, so
+// the peer's retry starts clean.
+func ExampleInTx() {
+	ctx := context.Background()
+	st := memory.New() // sqlite and postgres stores have Tx too
+	alice := "https://example.com/users/alice"
+	follow := "https://remote.example/follows/1"
+	bob := "https://remote.example/users/bob"
+
+	err := storage.InTx(ctx, st, func(ctx context.Context, tx storage.Store) error {
+		first, err := tx.Dedupe.Record(ctx, follow, alice)
+		if err != nil || !first {
+			return err // a redelivery: nothing to do
+		}
+		if err := tx.Collections.Add(ctx, alice+"/followers", storage.Member{IRI: bob, Activity: follow}); err != nil {
+			return err
+		}
+		accept := []byte(`{"type":"Accept","actor":"https://example.com/users/alice","object":"https://remote.example/follows/1"}`)
+		return tx.Queue.Enqueue(ctx, storage.Delivery{Activity: follow + "#accept", Inbox: bob + "/inbox", Body: accept})
+	})
+	fmt.Println("applied:", err == nil)
+	n, _ := st.Collections.Count(ctx, alice+"/followers", storage.Accepted)
+	fmt.Println("followers:", n)
+	// Output:
+	// applied: true
+	// followers: 1
+}

@@ -1,6 +1,7 @@
 package storage_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -57,3 +58,29 @@ func TestState(t *testing.T) {
 		}
 	}
 }
+
+// TestInTxWithout checks InTx on a Store without Tx: fn gets the store
+// itself, and a context that has ended stops it first.
+func TestInTxWithout(t *testing.T) {
+	st := storage.Store{Objects: nil}
+	called := false
+	err := storage.InTx(context.Background(), st, func(ctx context.Context, tx storage.Store) error {
+		called = true
+		if tx.Tx != nil {
+			t.Error("fn got a Store with Tx")
+		}
+		return errBoom
+	})
+	if !called || err != errBoom {
+		t.Fatalf("InTx = %v (fn called: %v), want fn's error", err, called)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	called = false
+	err = storage.InTx(ctx, st, func(context.Context, storage.Store) error { called = true; return nil })
+	if called || !errors.Is(err, context.Canceled) {
+		t.Fatalf("InTx with a cancelled context = %v (fn called: %v), want context.Canceled", err, called)
+	}
+}
+
+var errBoom = errors.New("boom")

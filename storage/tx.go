@@ -24,13 +24,15 @@ type Transactor interface {
 	// transaction: keys are not transactional, and fn should only read
 	// them. Its Tx is nil: transactions do not nest. Its Queue need not
 	// implement DeadLetters; it implements LeaseExtender when the store's
-	// does.
+	// does. A delivery leased in a transaction that rolls back was never
+	// leased: forget its receipt, which a later lease may hand out again.
 	//
 	// When fn returns nil, InTx commits, and returns nil once the commit is
 	// as durable as any other write of the store. When fn returns an error,
 	// everything written through the transaction is discarded and InTx
 	// returns fn's error itself, for errors.Is and errors.As. A commit that
-	// fails keeps nothing and returns an error.
+	// fails keeps nothing and returns an error. When fn panics, the
+	// transaction is rolled back and the panic goes on.
 	//
 	// An operation that fails inside fn (ErrConflict, ErrNotFound,
 	// ErrInvalid, a *ReceiptError...) has no effect of its own and leaves

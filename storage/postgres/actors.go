@@ -13,7 +13,7 @@ import (
 	"github.com/fedi-go/fedi/storage/internal/dbutil"
 )
 
-type actors struct{ db *DB }
+type actors struct{ scope }
 
 func (s *actors) Get(ctx context.Context, iri string) (storage.RemoteActor, error) {
 	return s.get(ctx, "get actor", iri, `
@@ -43,7 +43,7 @@ func (s *actors) get(ctx context.Context, op, key, query string) (storage.Remote
 		fetched, gone pgtype.Timestamptz
 		ids, pems     []string
 	)
-	err := s.db.pool.QueryRow(ctx, query, key).Scan(&a.IRI, &a.Inbox, &a.SharedInbox, &doc, &fetched, &gone, &ids, &pems)
+	err := s.queryRow(ctx, query, key).Scan(&a.IRI, &a.Inbox, &a.SharedInbox, &doc, &fetched, &gone, &ids, &pems)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return storage.RemoteActor{}, fmt.Errorf("postgres: %s %q: %w", op, key, storage.ErrNotFound)
 	}
@@ -78,7 +78,7 @@ func (s *actors) Put(ctx context.Context, a storage.RemoteActor) error {
 	if a.Document != nil {
 		doc = a.Document
 	}
-	err := pgx.BeginFunc(ctx, s.db.pool, func(tx pgx.Tx) error {
+	err := s.write(ctx, "put actor", func(tx querier) error {
 		var owner, keyID string
 		err := tx.QueryRow(ctx, `SELECT actor, key_id FROM fedi_actor_keys WHERE key_id = ANY($1) AND actor <> $2 LIMIT 1`, ids, a.IRI).
 			Scan(&owner, &keyID)
@@ -122,7 +122,7 @@ func (s *actors) MarkGone(ctx context.Context, iri string, at time.Time) error {
 	if err := storage.CheckIRI("actor IRI", iri); err != nil {
 		return wrap(ctx, "mark gone", err)
 	}
-	_, err := s.db.pool.Exec(ctx, `
+	_, err := s.exec(ctx, "mark gone", `
 		INSERT INTO fedi_actors (iri, inbox, shared_inbox, gone) VALUES ($1, '', '', coalesce($2, now()))
 		ON CONFLICT (iri) DO UPDATE SET gone = excluded.gone`, iri, toTS(at))
 	if err != nil {
@@ -136,7 +136,7 @@ func (s *actors) Delete(ctx context.Context, iri string) error {
 		return fmt.Errorf("postgres: delete actor %q: %w", iri, storage.ErrNotFound)
 	}
 	// The keys go with the actor: ON DELETE CASCADE.
-	tag, err := s.db.pool.Exec(ctx, `DELETE FROM fedi_actors WHERE iri = $1`, iri)
+	tag, err := s.exec(ctx, "delete actor", `DELETE FROM fedi_actors WHERE iri = $1`, iri)
 	if err != nil {
 		return fmt.Errorf("postgres: delete actor %q: %w", iri, ctxErr(ctx, err))
 	}

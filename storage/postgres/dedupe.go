@@ -9,7 +9,7 @@ import (
 	"github.com/fedi-go/fedi/storage/internal/dbutil"
 )
 
-type dedupe struct{ db *DB }
+type dedupe struct{ scope }
 
 func (s *dedupe) Record(ctx context.Context, activity, recipient string) (bool, error) {
 	if err := ctx.Err(); err != nil {
@@ -23,7 +23,7 @@ func (s *dedupe) Record(ctx context.Context, activity, recipient string) (bool, 
 	}
 	// Of concurrent inserts of one pair, the primary key lets exactly one
 	// through; the others wait for it and then do nothing.
-	tag, err := s.db.pool.Exec(ctx, `INSERT INTO fedi_seen (activity, recipient, seen) VALUES ($1, $2, now()) ON CONFLICT DO NOTHING`,
+	tag, err := s.exec(ctx, "record", `INSERT INTO fedi_seen (activity, recipient, seen) VALUES ($1, $2, now()) ON CONFLICT DO NOTHING`,
 		activity, recipient)
 	if err != nil {
 		return false, fmt.Errorf("postgres: record %q for %q: %w", activity, recipient, ctxErr(ctx, err))
@@ -35,7 +35,7 @@ func (s *dedupe) Forget(ctx context.Context, activity, recipient string) error {
 	if dbutil.Unstorable(activity) || dbutil.Unstorable(recipient) {
 		return fmt.Errorf("postgres: forget %q for %q: %w", activity, recipient, storage.ErrNotFound)
 	}
-	tag, err := s.db.pool.Exec(ctx, `DELETE FROM fedi_seen WHERE activity = $1 AND recipient = $2`, activity, recipient)
+	tag, err := s.exec(ctx, "forget", `DELETE FROM fedi_seen WHERE activity = $1 AND recipient = $2`, activity, recipient)
 	if err != nil {
 		return fmt.Errorf("postgres: forget %q for %q: %w", activity, recipient, ctxErr(ctx, err))
 	}
@@ -46,7 +46,7 @@ func (s *dedupe) Forget(ctx context.Context, activity, recipient string) error {
 }
 
 func (s *dedupe) Prune(ctx context.Context, before time.Time) (int64, error) {
-	tag, err := s.db.pool.Exec(ctx, `DELETE FROM fedi_seen WHERE seen < $1`, before)
+	tag, err := s.exec(ctx, "prune", `DELETE FROM fedi_seen WHERE seen < $1`, before)
 	if err != nil {
 		return 0, wrap(ctx, "prune", err)
 	}

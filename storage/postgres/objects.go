@@ -13,7 +13,7 @@ import (
 	"github.com/fedi-go/fedi/storage/internal/dbutil"
 )
 
-type objects struct{ db *DB }
+type objects struct{ scope }
 
 func (s *objects) Get(ctx context.Context, iri string) (storage.Object, error) {
 	if dbutil.Unstorable(iri) {
@@ -24,7 +24,7 @@ func (s *objects) Get(ctx context.Context, iri string) (storage.Object, error) {
 		data    []byte
 		deleted pgtype.Timestamptz
 	)
-	err := s.db.pool.QueryRow(ctx, `SELECT type, owner, data, updated, deleted FROM fedi_objects WHERE iri = $1`, iri).
+	err := s.queryRow(ctx, `SELECT type, owner, data, updated, deleted FROM fedi_objects WHERE iri = $1`, iri).
 		Scan(&o.Type, &o.Owner, &data, &o.Updated, &deleted)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return storage.Object{}, fmt.Errorf("postgres: get object %q: %w", iri, storage.ErrNotFound)
@@ -49,7 +49,7 @@ func (s *objects) Put(ctx context.Context, obj storage.Object) error {
 	}
 	// One statement inserts, or replaces when the owner matches and the
 	// object is live; otherwise it changes nothing and we report why.
-	tag, err := s.db.pool.Exec(ctx, `
+	tag, err := s.exec(ctx, "put object", `
 		INSERT INTO fedi_objects (iri, type, owner, data, updated) VALUES ($1, $2, $3, $4, now())
 		ON CONFLICT (iri) DO UPDATE SET type = excluded.type, data = excluded.data, updated = excluded.updated
 		WHERE fedi_objects.owner = excluded.owner AND fedi_objects.deleted IS NULL`,
@@ -64,7 +64,7 @@ func (s *objects) Put(ctx context.Context, obj storage.Object) error {
 		owner   string
 		deleted pgtype.Timestamptz
 	)
-	if err := s.db.pool.QueryRow(ctx, `SELECT owner, deleted FROM fedi_objects WHERE iri = $1`, obj.IRI).Scan(&owner, &deleted); err != nil {
+	if err := s.queryRow(ctx, `SELECT owner, deleted FROM fedi_objects WHERE iri = $1`, obj.IRI).Scan(&owner, &deleted); err != nil {
 		return fmt.Errorf("postgres: put object %q: %w", obj.IRI, ctxErr(ctx, err))
 	}
 	if deleted.Valid {
@@ -83,7 +83,7 @@ func (s *objects) Tombstone(ctx context.Context, iri string, tombstone json.RawM
 	if dbutil.Unstorable(iri) {
 		return fmt.Errorf("postgres: tombstone object %q: %w", iri, storage.ErrNotFound)
 	}
-	tag, err := s.db.pool.Exec(ctx, `
+	tag, err := s.exec(ctx, "tombstone object", `
 		UPDATE fedi_objects SET type = 'Tombstone', data = $2, updated = now(), deleted = coalesce(deleted, now())
 		WHERE iri = $1`, iri, []byte(tombstone))
 	if err != nil {
@@ -100,7 +100,7 @@ func (s *objects) Owner(ctx context.Context, iri string) (string, error) {
 		return "", fmt.Errorf("postgres: object owner %q: %w", iri, storage.ErrNotFound)
 	}
 	var owner string
-	err := s.db.pool.QueryRow(ctx, `SELECT owner FROM fedi_objects WHERE iri = $1`, iri).Scan(&owner)
+	err := s.queryRow(ctx, `SELECT owner FROM fedi_objects WHERE iri = $1`, iri).Scan(&owner)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", fmt.Errorf("postgres: object owner %q: %w", iri, storage.ErrNotFound)
 	}

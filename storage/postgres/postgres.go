@@ -16,6 +16,8 @@
 // delivery and never wait for each other. Inbox dedupe is one INSERT … ON
 // CONFLICT DO NOTHING. Lease expiry and every other time the store stamps
 // use the database's clock, so that the machines' clocks need not agree.
+// The store's Tx runs PostgreSQL transactions, each operation in a
+// savepoint: see DB.Store.
 //
 // The tables are named fedi_* and live in the schema Options.Schema names
 // (created if missing), or else the first schema of the connection's
@@ -63,6 +65,7 @@ type DB struct {
 	pool   *pgxpool.Pool
 	schema string
 	log    *slog.Logger
+	keys   *keys // shared by the Stores of db and of its transactions
 }
 
 // Open connects to the database that dsn names (a postgres:// URL or a
@@ -99,6 +102,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
 	db := &DB{pool: pool, schema: opts.Schema, log: opts.Logger}
+	db.keys = &keys{db}
 	n, err := migrate(ctx, pool, opts.Schema)
 	if err != nil {
 		pool.Close()
@@ -111,17 +115,37 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 }
 
 // Store returns the storage.Store backed by db, with every field set. Its
-// Keys is a storage.KeyStore and its Queue a storage.DeadLetters and a
-// storage.LeaseExtender.
-func (db *DB) Store() storage.Store {
-	return storage.Store{
-		Objects:     &objects{db},
-		Collections: &collections{db},
-		Dedupe:      &dedupe{db},
-		Keys:        &keys{db},
-		Queue:       &queue{db},
-		Actors:      &actors{db},
+// Keys is a storage.KeyStore, its Queue a storage.DeadLetters and a
+// storage.LeaseExtender, and its Collections a storage.Memberships.
+//
+// Its Tx runs each InTx in a PostgreSQL transaction, at read committed,
+// each operation in a savepoint of its own, so that one that fails, or
+// whose context ends while it waits for a row, leaves the transaction
+// usable. Any number of processes may run transactions at once: inserts
+// that meet wait for each other (so Dedupe.Record is first once among the
+// transactions that commit), and leases skip the rows other transactions
+// hold. A transaction holds a connection of the pool, and the rows it
+// wrote, until it commits: keep functions short. Its Keys is db's own,
+// outside the transaction.
+func (db *DB) Store() storage.Store { return db.store(scope{db: db}) }
+
+// store returns the Store of scope s: db's own, or a transaction's, whose
+// Queue is not a storage.DeadLetters and which has no Tx.
+func (db *DB) store(s scope) storage.Store {
+	q := &queue{s}
+	st := storage.Store{
+		Objects:     &objects{s},
+		Collections: &collections{s},
+		Dedupe:      &dedupe{s},
+		Keys:        db.keys,
+		Queue:       q,
+		Actors:      &actors{s},
 	}
+	if s.tx == nil {
+		st.Queue = &outerQueue{q}
+		st.Tx = transactor{db}
+	}
+	return st
 }
 
 // Close closes the connection pool, waiting for connections in use.

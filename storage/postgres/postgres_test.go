@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/fedi-go/fedi/storage"
+	"github.com/fedi-go/fedi/storage/internal/txtest"
 	"github.com/fedi-go/fedi/storage/postgres"
 	"github.com/fedi-go/fedi/storage/storagetest"
 )
@@ -80,6 +81,25 @@ func TestConformance(t *testing.T) {
 func BenchmarkStore(b *testing.B) {
 	testDSN(b)
 	storagetest.Benchmark(b, func(b *testing.B) storage.Store { return open(b, postgres.Options{MaxConns: 16}).Store() })
+}
+
+func TestTxMisuse(t *testing.T) {
+	testDSN(t)
+	txtest.Misuse(t, open(t, postgres.Options{}).Store())
+}
+
+// TestTxPools runs transactions through two pools on one schema, as two
+// processes would.
+func TestTxPools(t *testing.T) {
+	schema := freshSchema(t, testDSN(t))
+	txtest.TwoHandles(t, open(t, postgres.Options{Schema: schema}).Store(), open(t, postgres.Options{Schema: schema}).Store())
+}
+
+// BenchmarkTx compares transactions of an inbox's writes with the same
+// writes made one by one.
+func BenchmarkTx(b *testing.B) {
+	testDSN(b)
+	storagetest.BenchmarkTx(b, func(b *testing.B) storage.Store { return open(b, postgres.Options{MaxConns: 16}).Store() })
 }
 
 // BenchmarkLeaseAck is the queue's lease+ack throughput alone, with and

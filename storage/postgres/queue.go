@@ -14,13 +14,19 @@ import (
 	"github.com/fedi-go/fedi/storage/internal/dbutil"
 )
 
-// The optional capabilities of a Queue that the adapter has.
+// The optional capabilities of a Queue that the adapter has. Inside a
+// transaction, the Queue is only a LeaseExtender.
 var (
-	_ storage.DeadLetters   = (*queue)(nil)
+	_ storage.DeadLetters   = (*outerQueue)(nil)
 	_ storage.LeaseExtender = (*queue)(nil)
 )
 
-type queue struct{ db *DB }
+// queue is the Queue of the store or of a transaction.
+type queue struct{ scope }
+
+// outerQueue is the store's Queue, which is also its DeadLetters: dead
+// letters are an operator's business, not a transaction's.
+type outerQueue struct{ *queue }
 
 func (q *queue) Enqueue(ctx context.Context, ds ...storage.Delivery) error {
 	if err := ctx.Err(); err != nil {
@@ -36,7 +42,7 @@ func (q *queue) Enqueue(ctx context.Context, ds ...storage.Delivery) error {
 		return nil
 	case 1:
 		d := ds[0]
-		_, err := q.db.pool.Exec(ctx, `
+		_, err := q.exec(ctx, "enqueue", `
 			INSERT INTO fedi_deliveries (activity, inbox, body, ordering_key, not_before, visible, enqueued)
 			VALUES ($1, $2, $3, $4, coalesce($5, now()), coalesce($5, now()), now())`,
 			d.Activity, d.Inbox, []byte(d.Body), d.OrderingKey, toTS(d.NotBefore))
@@ -53,7 +59,7 @@ func (q *queue) Enqueue(ctx context.Context, ds ...storage.Delivery) error {
 	for i, d := range ds {
 		acts[i], inboxes[i], keys[i], bodies[i], nbs[i] = d.Activity, d.Inbox, d.OrderingKey, d.Body, toTS(d.NotBefore)
 	}
-	_, err := q.db.pool.Exec(ctx, `
+	_, err := q.exec(ctx, "enqueue", `
 		INSERT INTO fedi_deliveries (activity, inbox, body, ordering_key, not_before, visible, enqueued)
 		SELECT a, i, b, k, coalesce(nb, now()), coalesce(nb, now()), now()
 		FROM unnest($1::text[], $2::text[], $3::bytea[], $4::text[], $5::timestamptz[]) WITH ORDINALITY AS u(a, i, b, k, nb, n)
@@ -106,22 +112,17 @@ func (q *queue) Lease(ctx context.Context, n int, visibility time.Duration) ([]s
 	if n == 0 {
 		return out, nil
 	}
-	rows, err := q.db.pool.Query(ctx, leaseSQL, n, max(visibility.Microseconds(), 1))
-	if err != nil {
-		return nil, wrap(ctx, "lease", err)
-	}
 	var rs []dbutil.Leased
-	for rows.Next() {
+	err := q.returning(ctx, "lease", func(rows pgx.Rows) error {
 		var r dbutil.Leased
 		if err := rows.Scan(&r.Row, &r.Leases, &r.Activity, &r.Inbox, &r.Body, &r.OrderingKey, &r.NotBefore,
 			&r.Attempts, &r.LastError, &r.Enqueued, &r.LeaseExpires); err != nil {
-			rows.Close()
-			return nil, wrap(ctx, "lease", err)
+			return err
 		}
 		rs = append(rs, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		return nil
+	}, leaseSQL, n, max(visibility.Microseconds(), 1))
+	if err != nil {
 		return nil, wrap(ctx, "lease", err)
 	}
 	out, corrupt, causes := dbutil.FinishLease(rs)
@@ -129,6 +130,25 @@ func (q *queue) Lease(ctx context.Context, n int, visibility time.Duration) ([]s
 		q.deadLetterCorrupt(ctx, d, causes[i])
 	}
 	return out, nil
+}
+
+// returning runs a write statement that returns rows, calling scan on
+// each.
+func (q *queue) returning(ctx context.Context, op string, scan func(pgx.Rows) error, sql string, args ...any) error {
+	return q.one(ctx, op, func(db querier) error {
+		rows, err := db.Query(ctx, sql, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				return err
+			}
+		}
+		rows.Close()
+		return rows.Err()
+	})
 }
 
 // deadLetterCorrupt gives up on a delivery whose body no longer parses,
@@ -149,7 +169,7 @@ func (q *queue) settle(ctx context.Context, op, receipt, stmt string, args ...an
 	if err != nil {
 		return err
 	}
-	tag, err := q.db.pool.Exec(ctx, stmt, append([]any{id, lease}, args...)...)
+	tag, err := q.exec(ctx, op, stmt, append([]any{id, lease}, args...)...)
 	if err != nil {
 		return fmt.Errorf("postgres: %s %s: %w", op, receipt, ctxErr(ctx, err))
 	}
@@ -162,7 +182,7 @@ func (q *queue) settle(ctx context.Context, op, receipt, stmt string, args ...an
 // lost explains why the receipt for delivery id matched nothing.
 func (q *queue) lost(ctx context.Context, op, receipt string, id int64) error {
 	var gaveUp pgtype.Timestamptz
-	err := q.db.pool.QueryRow(ctx, `SELECT gave_up FROM fedi_deliveries WHERE id = $1`, id).Scan(&gaveUp)
+	err := q.queryRow(ctx, `SELECT gave_up FROM fedi_deliveries WHERE id = $1`, id).Scan(&gaveUp)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows), err == nil && gaveUp.Valid:
 		return dbutil.LeaseGone("postgres", op, receipt)
@@ -194,24 +214,19 @@ func (q *queue) Ack(ctx context.Context, receipts ...string) error {
 		return nil
 	}
 	// One statement, one commit, for the whole batch.
-	rows, err := q.db.pool.Query(ctx, `
+	acked := make(map[int64]int64, len(ids)) // delivery → the lease that acked it
+	err := q.returning(ctx, "ack", func(rows pgx.Rows) error {
+		var id, lease int64
+		if err := rows.Scan(&id, &lease); err != nil {
+			return err
+		}
+		acked[id] = lease
+		return nil
+	}, `
 		DELETE FROM fedi_deliveries d USING unnest($1::bigint[], $2::bigint[]) AS r(id, leases)
 		WHERE d.id = r.id AND d.leases = r.leases AND d.lease_until IS NOT NULL AND d.gave_up IS NULL
 		RETURNING d.id, d.leases`, ids, leases)
 	if err != nil {
-		return wrap(ctx, "ack", err)
-	}
-	acked := make(map[int64]int64, len(ids)) // delivery → the lease that acked it
-	for rows.Next() {
-		var id, lease int64
-		if err := rows.Scan(&id, &lease); err != nil {
-			rows.Close()
-			return wrap(ctx, "ack", err)
-		}
-		acked[id] = lease
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return wrap(ctx, "ack", err)
 	}
 	// Report the receipts as the other adapters do, which ack them one
@@ -265,7 +280,7 @@ func (q *queue) Stats(ctx context.Context) (storage.QueueStats, error) {
 		st  storage.QueueStats
 		age pgtype.Interval
 	)
-	err := q.db.pool.QueryRow(ctx, `
+	err := q.queryRow(ctx, `
 		SELECT
 			count(*) FILTER (WHERE gave_up IS NULL AND visible <= now()),
 			count(*) FILTER (WHERE gave_up IS NULL AND visible > now() AND (lease_until IS NULL OR lease_until <= now())),
@@ -284,7 +299,7 @@ func (q *queue) Stats(ctx context.Context) (storage.QueueStats, error) {
 
 // Dead, Requeue and Discard implement storage.DeadLetters.
 
-func (q *queue) Dead(ctx context.Context, cursor string, limit int) ([]storage.Delivery, string, error) {
+func (q *outerQueue) Dead(ctx context.Context, cursor string, limit int) ([]storage.Delivery, string, error) {
 	at, id, err := dbutil.ParseDeadCursor("postgres", cursor)
 	if err != nil {
 		return nil, "", err
@@ -335,9 +350,12 @@ func (q *queue) Dead(ctx context.Context, cursor string, limit int) ([]storage.D
 	return out, next, nil
 }
 
-func (q *queue) Requeue(ctx context.Context, id string, at time.Time) error {
+func (q *outerQueue) Requeue(ctx context.Context, id string, at time.Time) error {
 	n, err := dbutil.ParseID("postgres", id)
 	if err != nil {
+		return err
+	}
+	if err := q.db.inside(ctx, "requeue"); err != nil {
 		return err
 	}
 	var changed int64
@@ -396,9 +414,12 @@ func (q *queue) Requeue(ctx context.Context, id string, at time.Time) error {
 	return deadChanged(ctx, "requeue", id, changed, err)
 }
 
-func (q *queue) Discard(ctx context.Context, id string) error {
+func (q *outerQueue) Discard(ctx context.Context, id string) error {
 	n, err := dbutil.ParseID("postgres", id)
 	if err != nil {
+		return err
+	}
+	if err := q.db.inside(ctx, "discard"); err != nil {
 		return err
 	}
 	tag, err := q.db.pool.Exec(ctx, `DELETE FROM fedi_deliveries WHERE id = $1 AND gave_up IS NOT NULL`, n)

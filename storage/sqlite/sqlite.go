@@ -21,7 +21,9 @@
 //
 // Every write runs in one explicit transaction, so a crash, a full disk or
 // a lost lock leaves no half-written state, and a write whose context ends
-// while it runs either reports success or changes nothing.
+// while it runs either reports success or changes nothing. The
+// transactions of the store's Tx, made by concurrent callers, share one
+// SQLite transaction and one commit: see DB.Store.
 // Commits use synchronous=NORMAL: a process crash loses nothing that was
 // committed, a power cut may lose the last moments of commits. Keys are
 // stored as PEM in the file: protect it as you would the keys.

@@ -39,6 +39,19 @@ func BenchmarkStore(b *testing.B) {
 
 func TestTxMisuse(t *testing.T) { txtest.Misuse(t, open(t).Store()) }
 
+// TestTxHandles runs transactions through two handles on one file, as two
+// processes would: each handle groups its own, and they take turns at the
+// file's write lock.
+func TestTxHandles(t *testing.T) {
+	a := open(t)
+	b, err := sqlite.Open(context.Background(), a.Path(), sqlite.Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	txtest.TwoHandles(t, a.Store(), b.Store())
+}
+
 // BenchmarkTx compares transactions of an inbox's writes, whose commits
 // the store groups, with the same writes made one by one.
 func BenchmarkTx(b *testing.B) {

@@ -1,13 +1,16 @@
 // Package txtest holds the checks of transactions that the adapters fedi
-// ships promise beyond storage.Transactor's contract: they fail, rather
-// than wait forever or write outside the transaction, when a transaction's
-// function misuses the store.
+// ships share beyond storagetest: they fail, rather than wait forever or
+// write outside the transaction, when a transaction's function misuses
+// the store, and the SQL stores' transactions made through two handles on
+// one database, as by two processes, are as correct as through one.
 package txtest
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -96,4 +99,73 @@ func Misuse(t *testing.T, st storage.Store) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TwoHandles runs 60 transactions at once through a and b, two handles on
+// one empty database, as two processes would, each recording one of 10
+// activities, putting an object and enqueueing a delivery; a third fail
+// at the end. Of the transactions that commit and record one activity,
+// exactly one saw it first, and exactly their objects and deliveries
+// remain.
+func TwoHandles(t *testing.T, a, b storage.Store) {
+	t.Helper()
+	stores := []storage.Store{a, b}
+	ctx := context.Background()
+	const n, keys, recipient = 60, 10, "https://example.test/users/alice"
+	errFailed := errors.New("failed on purpose")
+	var (
+		wg    sync.WaitGroup
+		start = make(chan struct{})
+		errs  = make([]error, n)
+		first = make([]bool, n)
+	)
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			errs[i] = stores[i%2].Tx.InTx(ctx, func(ctx context.Context, tx storage.Store) error {
+				var err error
+				if first[i], err = tx.Dedupe.Record(ctx, fmt.Sprint("https://remote.example/activities/", i%keys), recipient); err != nil {
+					return err
+				}
+				note := fmt.Sprint("https://example.test/notes/", i)
+				if err := tx.Objects.Put(ctx, storage.Object{IRI: note, Type: "Note", Data: []byte(`{}`)}); err != nil {
+					return err
+				}
+				if err := tx.Queue.Enqueue(ctx, storage.Delivery{Activity: note, Inbox: "https://remote.example/inbox", Body: []byte(`{}`)}); err != nil {
+					return err
+				}
+				if i%3 == 0 {
+					return errFailed
+				}
+				return nil
+			})
+		})
+	}
+	close(start)
+	wg.Wait()
+	firsts, committed := make([]int, keys), 0
+	for i, err := range errs {
+		if want := map[bool]error{true: errFailed, false: nil}[i%3 == 0]; err != want {
+			t.Fatalf("transaction %d: InTx = %v, want %v", i, err, want)
+		}
+		_, gerr := a.Objects.Get(ctx, fmt.Sprint("https://example.test/notes/", i))
+		if (gerr == nil) != (err == nil) {
+			t.Fatalf("transaction %d (InTx = %v): Get of its object = %v", i, err, gerr)
+		}
+		if err == nil {
+			committed++
+			if first[i] {
+				firsts[i%keys]++
+			}
+		}
+	}
+	for k, f := range firsts {
+		if f != 1 {
+			t.Errorf("activity %d was first in %d of the transactions that committed, want exactly 1", k, f)
+		}
+	}
+	ds, err := b.Queue.Lease(ctx, 100, time.Minute)
+	if err != nil || len(ds) != committed {
+		t.Fatalf("Lease = %d deliveries, %v; want the %d of the committed transactions", len(ds), err, committed)
+	}
 }
