@@ -35,9 +35,17 @@ type batcher struct {
 // member is one InTx call waiting for, or taking, its turn in a batch.
 type member struct {
 	state atomic.Int32
-	turn  chan *batch // the runner → the caller: run your function now
-	ran   chan bool   // the caller → the runner: done; are its writes kept?
-	done  chan error  // the runner → the caller: the commit's outcome
+	ctx   context.Context
+	fn    func(ctx context.Context, tx storage.Store) error
+	done  chan outcome // the runner → the caller: what became of fn
+}
+
+// outcome is what became of a member's function: its error, the
+// commit's, or the panic to re-raise on the caller's goroutine.
+type outcome struct {
+	err      error
+	panicked bool
+	p        any
 }
 
 // The states of a member: it waits for its turn until the runner takes it
@@ -74,12 +82,16 @@ func (b *batch) exec(ctx context.Context, query string) error {
 // InTx implements storage.Transactor with group commit. The caller joins
 // the queue of the goroutine that runs batches, starting it if it is not
 // running, which costs a lone caller nothing but the hand-over; callers
-// that arrive while a batch runs make up the next. When its turn comes,
-// the caller runs fn on its own goroutine, in a savepoint released when fn
-// succeeds and rolled back to when it fails, which discards its writes
-// alone; then it waits for the batch's commit, whatever its context, so
-// as not to report as failed what the commit kept. A context that ends
-// while the caller waits for its turn takes it out of the queue.
+// that arrive while a batch runs make up the next. The batch's goroutine
+// runs each function in turn, in a savepoint released when it succeeds
+// and rolled back to when it fails, which discards its writes alone:
+// running them there rather than handing the transaction to each
+// caller's goroutine keeps the one writer busy instead of waiting for the
+// scheduler between functions. The caller waits for the batch's commit,
+// whatever its context, so as not to report as failed what the commit
+// kept; a panic in fn is raised again on the caller's goroutine. A
+// context that ends while the caller waits for its turn takes it out of
+// the queue.
 func (t transactor) InTx(ctx context.Context, fn func(ctx context.Context, tx storage.Store) error) error {
 	db := t.db
 	if err := ctx.Err(); err != nil {
@@ -88,7 +100,7 @@ func (t transactor) InTx(ctx context.Context, fn func(ctx context.Context, tx st
 	if ctx.Value(txKey{}) == db {
 		return errors.New("sqlite: transaction: called from inside a transaction's function: transactions do not nest")
 	}
-	m := &member{turn: make(chan *batch, 1), ran: make(chan bool, 1), done: make(chan error, 1)}
+	m := &member{ctx: ctx, fn: fn, done: make(chan outcome, 1)}
 	db.batches.mu.Lock()
 	db.batches.queue = append(db.batches.queue, m)
 	start := !db.batches.running
@@ -98,29 +110,31 @@ func (t transactor) InTx(ctx context.Context, fn func(ctx context.Context, tx st
 		go db.runBatches()
 	}
 
-	var b *batch
+	var out outcome
 	select {
-	case b = <-m.turn:
+	case out = <-m.done:
 	case <-ctx.Done():
 		if m.state.CompareAndSwap(waiting, left) {
 			return wrap("transaction", ctx.Err())
 		}
-		b = <-m.turn // the runner took it first
+		out = <-m.done // the runner took it first
 	}
-	if kept, err := db.runFn(ctx, b, m, fn); !kept {
-		return err
+	if out.panicked {
+		panic(out.p)
 	}
-	if err := <-m.done; err != nil {
-		return fmt.Errorf("sqlite: transaction: commit: %w", hint(err))
-	}
-	return nil
+	return out.err
 }
 
-// runFn runs fn in a savepoint of b and tells the runner, once the
-// savepoint is released or rolled back, whether fn's writes are kept,
-// even when fn panics or ends its goroutine. It returns the error to
-// report when they are not.
-func (db *DB) runFn(ctx context.Context, b *batch, m *member, fn func(ctx context.Context, tx storage.Store) error) (kept bool, err error) {
+// errGoexit reports a function that ended the batch's goroutine.
+var errGoexit = errors.New("sqlite: transaction: a function of the batch called runtime.Goexit; the batch was rolled back")
+
+// runFn runs m's function in a savepoint of b, on the batch's goroutine,
+// and reports whether its writes are kept, or what to tell its caller.
+// A panic is recovered and handed to the caller. A function that ends
+// the goroutine (runtime.Goexit) loses the batch: it is rolled back, its
+// members told, and the rest handed to a new runner.
+func (db *DB) runFn(b *batch, m *member, kept, rest []*member) (ok bool, out outcome) {
+	ctx := m.ctx
 	t := &txn{b: b}
 	bg := context.WithoutCancel(ctx)
 	undo := func() {
@@ -128,28 +142,39 @@ func (db *DB) runFn(ctx context.Context, b *batch, m *member, fn func(ctx contex
 			b.exec(bg, releaseFnSQL)
 		}
 	}
-	returned := false
+	finished := false
 	defer func() {
 		t.closed.Store(true)
-		if !returned { // fn panicked, or called runtime.Goexit
-			undo()
+		if finished {
+			return
 		}
-		m.ran <- kept
+		if r := recover(); r != nil {
+			undo()
+			ok, out = false, outcome{panicked: true, p: r}
+			return
+		}
+		// runtime.Goexit: this goroutine ends here.
+		b.tx.Rollback()
+		m.done <- outcome{err: errGoexit}
+		for _, k := range kept {
+			k.done <- outcome{err: errGoexit}
+		}
+		db.requeue(rest)
 	}()
 	switch {
 	case b.lost != nil:
-		returned = true
-		return false, fmt.Errorf("sqlite: transaction: %w", hint(b.lost))
+		finished = true
+		return false, outcome{err: fmt.Errorf("sqlite: transaction: %w", hint(b.lost))}
 	case ctx.Err() != nil: // while it waited for its turn
-		returned = true
-		return false, wrap("transaction", ctx.Err())
+		finished = true
+		return false, outcome{err: wrap("transaction", ctx.Err())}
 	}
 	if err := b.exec(bg, savepointFnSQL); err != nil {
-		returned = true
-		return false, wrap("transaction", err)
+		finished = true
+		return false, outcome{err: wrap("transaction", err)}
 	}
-	err = fn(context.WithValue(ctx, txKey{}, db), db.store(scope{db, t}))
-	returned = true
+	err := m.fn(context.WithValue(ctx, txKey{}, db), db.store(scope{db, t}))
+	finished = true
 	switch {
 	case err != nil:
 	case ctx.Err() != nil:
@@ -158,12 +183,22 @@ func (db *DB) runFn(ctx context.Context, b *batch, m *member, fn func(ctx contex
 		err = fmt.Errorf("sqlite: transaction: lost: %w", hint(b.lost))
 	default:
 		if err := b.exec(bg, releaseFnSQL); err != nil {
-			return false, wrap("transaction", err)
+			return false, outcome{err: wrap("transaction", err)}
 		}
-		return true, nil
+		return true, outcome{}
 	}
 	undo()
-	return false, err
+	return false, outcome{err: err}
+}
+
+// requeue puts members back at the head of the queue and starts a runner
+// for them: the runner that took them ends.
+func (db *DB) requeue(ms []*member) {
+	q := &db.batches
+	q.mu.Lock()
+	q.queue = append(append([]*member(nil), ms...), q.queue...)
+	q.mu.Unlock()
+	go db.runBatches()
 }
 
 // runBatches runs batches of the queued calls until there are none.
@@ -203,8 +238,7 @@ func (db *DB) runBatch(ms []*member) {
 		if b.lost != nil {
 			for _, m := range ms {
 				if m.state.CompareAndSwap(waiting, taken) {
-					m.turn <- b
-					<-m.ran
+					m.done <- outcome{err: fmt.Errorf("sqlite: transaction: %w", hint(b.lost))}
 				}
 			}
 			return
@@ -220,9 +254,10 @@ func (db *DB) runBatch(ms []*member) {
 			if !m.state.CompareAndSwap(waiting, taken) {
 				continue
 			}
-			m.turn <- b
-			if <-m.ran {
+			if ok, out := db.runFn(b, m, kept, ms[i:]); ok {
 				kept = append(kept, m)
+			} else {
+				m.done <- out
 			}
 		}
 		err := b.lost
@@ -231,8 +266,11 @@ func (db *DB) runBatch(ms []*member) {
 		} else {
 			err = b.tx.Commit()
 		}
+		if err != nil {
+			err = fmt.Errorf("sqlite: transaction: commit: %w", hint(err))
+		}
 		for _, m := range kept {
-			m.done <- err
+			m.done <- outcome{err: err}
 		}
 		ms = ms[i:]
 	}
