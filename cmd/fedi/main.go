@@ -4,6 +4,8 @@
 //	fedi decode [--roundtrip] FILE|-
 //	fedi webfinger [-allow-loopback] HANDLE
 //	fedi lookup [-signed -key FILE -key-id IRI] [-allow-loopback] [-json] HANDLE|IRI
+//	fedi serve [flags]
+//	fedi federation-md [-o FILE]
 //
 // decode reads one ActivityStreams document with the Mobilizon, Lemmy and
 // Communecter vocabularies registered and prints a typed summary: the type
@@ -18,6 +20,9 @@
 // loopback hosts (over http) only with -allow-loopback, and say which step
 // failed: DNS, a refused address, a non-JSON answer, an id mismatch, a
 // document too large.
+//
+// serve runs the reference server (see examples/server); federation-md
+// writes its FEDERATION.md.
 package main
 
 import (
@@ -36,6 +41,8 @@ commands:
   webfinger HANDLE              print the WebFinger JRD of @user@host
   lookup HANDLE|IRI             fetch an actor or object and print it decoded
                                 (-signed for authorized fetch)
+  serve [flags]                 run the reference server (go run ./examples/server)
+  federation-md [-o FILE]       write the reference server's FEDERATION.md
 
 Run "fedi <command> -h" for a command's flags.
 `
@@ -60,6 +67,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runWebfinger(ctx, args[1:], stdout, stderr)
 	case "lookup":
 		return runLookup(ctx, args[1:], stdout, stderr)
+	case "serve":
+		return runServe(args[1:], stdout, stderr)
+	case "federation-md":
+		return runFederationMD(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -1,0 +1,393 @@
+package refserver
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"html/template"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	ap "github.com/go-ap/activitypub"
+	"github.com/microcosm-cc/bluemonday"
+
+	"github.com/fedi-go/fedi/actor"
+	"github.com/fedi-go/fedi/storage"
+	"github.com/fedi-go/fedi/vocab"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+var templates = template.Must(template.New("").Funcs(template.FuncMap{
+	"since": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format("2006-01-02 15:04:05")
+	},
+}).ParseFS(templateFS, "templates/*.html"))
+
+// policy sanitizes remote HTML: what a peer sends can never run script
+// here.
+var policy = bluemonday.UGCPolicy()
+
+// htmlView renders what federated, on the same URLs as the
+// ActivityStreams documents (serve hands it the requests that prefer
+// HTML), plus the home page and the queue.
+type htmlView struct{ s *Server }
+
+// section is a titled list on a page: the platforms add theirs.
+type section struct {
+	Title string
+	Empty string
+	Items []item
+}
+
+// item is one line of a section.
+type item struct {
+	Label string        // plain text
+	Link  string        // optional link of the label
+	Note  string        // plain text after the label
+	HTML  template.HTML // sanitized content below it
+}
+
+// objectSections add sections to the page of an object (participants of
+// an event, votes of a post, members of a project, holders of a badge).
+var objectSections []func(ctx context.Context, v *htmlView, iri string, it vocab.Item) ([]section, error)
+
+// actorSections add sections to the page of a local actor.
+var actorSections []func(ctx context.Context, v *htmlView, a *actor.Actor) ([]section, error)
+
+type page struct {
+	Title    string
+	Origin   string
+	Heading  string
+	Sub      string
+	Content  template.HTML
+	Sections []section
+	Fields   []item
+}
+
+func (v *htmlView) render(w http.ResponseWriter, status int, p page) {
+	p.Origin = v.s.fed.Scheme.Origin
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	if err := templates.ExecuteTemplate(w, "page.html", p); err != nil {
+		v.s.log.Error("html: render", "err", err)
+	}
+}
+
+func (v *htmlView) fail(w http.ResponseWriter, err error) {
+	v.s.log.Error("html", "err", err)
+	v.render(w, http.StatusInternalServerError, page{Title: "Error", Heading: "Something went wrong", Sub: "The detail is in the server's log."})
+}
+
+// sanitize returns remote HTML made safe.
+func sanitize(s string) template.HTML { return template.HTML(policy.Sanitize(s)) }
+
+// ServeHTTP renders the page of a local IRI: an actor, an object or a
+// collection.
+func (v *htmlView) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	f := v.s.fed
+	iri := f.Scheme.Origin + r.URL.EscapedPath()
+	if a, err := f.Actors.ByIRI(ctx, iri); err == nil {
+		v.actorPage(w, r, a)
+		return
+	} else if errors.Is(err, actor.ErrGone) {
+		v.render(w, http.StatusGone, page{Title: "Gone", Heading: "This actor was deleted"})
+		return
+	}
+	if owner, name, ok := f.Scheme.ParseCollection(iri); ok && name != "" {
+		if _, err := f.Store.Objects.Owner(ctx, owner); err == nil && !strings.Contains(name, ".") {
+			v.collectionPage(w, r, iri, name)
+			return
+		}
+	}
+	o, err := f.Store.Objects.Get(ctx, iri)
+	if errors.Is(err, storage.ErrNotFound) {
+		v.render(w, http.StatusNotFound, page{Title: "Not found", Heading: "Nothing here", Sub: iri})
+		return
+	}
+	if err != nil {
+		v.fail(w, err)
+		return
+	}
+	if !o.Deleted.IsZero() {
+		v.render(w, http.StatusGone, page{Title: "Gone", Heading: "This was deleted", Sub: "on " + o.Deleted.UTC().Format(time.RFC1123)})
+		return
+	}
+	it, err := f.Registry.Decode(o.Data)
+	if err != nil {
+		v.fail(w, err)
+		return
+	}
+	if !vocab.IsPublicItem(it) && !vocab.HasType(it, "Tombstone") {
+		v.render(w, http.StatusNotFound, page{Title: "Not found", Heading: "Nothing here", Sub: "(or nothing public)"})
+		return
+	}
+	v.objectPage(w, r, iri, o, it)
+}
+
+func (v *htmlView) objectPage(w http.ResponseWriter, r *http.Request, iri string, o storage.Object, it vocab.Item) {
+	ctx := r.Context()
+	p := page{Title: o.Type, Heading: titleOf(it), Sub: o.Type + " by " + o.Owner}
+	if b := vocab.Base(it); b != nil {
+		p.Content = sanitize(vocab.TextOf(b.Content))
+		if !b.Published.IsZero() {
+			p.Fields = append(p.Fields, item{Label: "published", Note: b.Published.UTC().Format(time.RFC1123)})
+		}
+		if !b.StartTime.IsZero() {
+			p.Fields = append(p.Fields, item{Label: "starts", Note: b.StartTime.UTC().Format(time.RFC1123)})
+		}
+		for _, irt := range iriStrings(b.InReplyTo) {
+			p.Fields = append(p.Fields, item{Label: "in reply to", Link: irt, Note: irt})
+		}
+	}
+	p.Fields = append(p.Fields, item{Label: "id", Link: iri, Note: iri})
+	s := v.s.fed.Scheme
+	for _, c := range []struct{ name, title string }{{actor.Likes, "Likes"}, {actor.Shares, "Shares"}, {actor.Replies, "Replies"}} {
+		sec, err := v.memberSection(ctx, c.title, s.Collection(iri, c.name), storage.Accepted, 50)
+		if err != nil {
+			v.fail(w, err)
+			return
+		}
+		if len(sec.Items) > 0 {
+			p.Sections = append(p.Sections, sec)
+		}
+	}
+	for _, f := range objectSections {
+		secs, err := f(ctx, v, iri, it)
+		if err != nil {
+			v.fail(w, err)
+			return
+		}
+		p.Sections = append(p.Sections, secs...)
+	}
+	v.render(w, http.StatusOK, p)
+}
+
+func titleOf(it vocab.Item) string {
+	if b := vocab.Base(it); b != nil {
+		if n := vocab.TextOf(b.Name); n != "" {
+			return n
+		}
+		if s := vocab.TextOf(b.Summary); s != "" {
+			return s
+		}
+	}
+	return string(it.GetType())
+}
+
+func iriStrings(it vocab.Item) []string {
+	var out []string
+	for _, el := range flatten(it) {
+		if iri := vocab.IRIOf(el); iri != "" {
+			out = append(out, string(iri))
+		}
+	}
+	return out
+}
+
+// flatten returns the elements of a value that may be a list.
+func flatten(it vocab.Item) []vocab.Item {
+	if it == nil {
+		return nil
+	}
+	if col, ok := it.(ap.ItemCollection); ok {
+		return col
+	}
+	return []vocab.Item{it}
+}
+
+// memberSection lists up to limit members of a collection, with the
+// stored content of each when it is an object.
+func (v *htmlView) memberSection(ctx context.Context, title, coll string, state storage.State, limit int) (section, error) {
+	p, err := v.s.fed.Store.Collections.Page(ctx, coll, storage.PageOptions{State: state, Limit: limit})
+	if err != nil {
+		return section{}, err
+	}
+	n, err := v.s.fed.Store.Collections.Count(ctx, coll, state)
+	if err != nil {
+		return section{}, err
+	}
+	sec := section{Title: title + " (" + strconv.Itoa(n) + ")", Empty: "none"}
+	for _, m := range p.Members {
+		sec.Items = append(sec.Items, v.describe(ctx, m))
+	}
+	return sec, nil
+}
+
+// describe turns a member into a line: its IRI, and what is stored of
+// it.
+func (v *htmlView) describe(ctx context.Context, m storage.Member) item {
+	it := item{Label: m.IRI, Link: m.IRI, Note: "since " + m.Added.UTC().Format("2006-01-02 15:04")}
+	o, err := v.s.fed.Store.Objects.Get(ctx, m.IRI)
+	if err != nil {
+		return it
+	}
+	if !o.Deleted.IsZero() {
+		it.Note = "deleted"
+		return it
+	}
+	d, err := v.s.fed.Registry.Decode(o.Data)
+	if err != nil {
+		return it
+	}
+	if obj := vocab.ObjectOf(d); obj != nil && !obj.IsLink() {
+		d = obj
+	}
+	if b := vocab.Base(d); b != nil {
+		it.Note = string(d.GetType()) + " by " + o.Owner
+		if c := vocab.TextOf(b.Content); c != "" {
+			it.HTML = sanitize(c)
+		} else if n := vocab.TextOf(b.Name); n != "" {
+			it.HTML = sanitize(template.HTMLEscapeString(n))
+		}
+	}
+	return it
+}
+
+func (v *htmlView) actorPage(w http.ResponseWriter, r *http.Request, a *actor.Actor) {
+	ctx := r.Context()
+	s := v.s.fed.Scheme
+	host := strings.TrimPrefix(strings.TrimPrefix(s.Origin, "https://"), "http://")
+	p := page{Title: a.Name, Heading: displayName(a), Sub: a.Type + " @" + a.Name + "@" + host}
+	if prof, ok := a.Profile.(*vocab.Actor); ok {
+		p.Content = sanitize(vocab.TextOf(prof.Summary))
+	}
+	p.Fields = append(p.Fields, item{Label: "id", Link: a.IRI, Note: a.IRI})
+	if a.ManuallyApprovesFollowers {
+		p.Fields = append(p.Fields, item{Label: "follows", Note: "approved by hand"})
+	}
+	for _, c := range []struct {
+		title, name string
+		state       storage.State
+	}{
+		{"Followers", actor.Followers, storage.Accepted},
+		{"Follow requests waiting", actor.Followers, storage.Pending},
+		{"Following", actor.Following, storage.Accepted},
+		{"Follows sent, not yet accepted", actor.Following, storage.Pending},
+		{"Sent", actor.Outbox, storage.Accepted},
+		{"Received", actor.Inbox, storage.Accepted},
+	} {
+		sec, err := v.memberSection(ctx, c.title, s.Collection(a.IRI, c.name), c.state, 30)
+		if err != nil {
+			v.fail(w, err)
+			return
+		}
+		p.Sections = append(p.Sections, sec)
+	}
+	for _, f := range actorSections {
+		secs, err := f(ctx, v, a)
+		if err != nil {
+			v.fail(w, err)
+			return
+		}
+		p.Sections = append(p.Sections, secs...)
+	}
+	v.render(w, http.StatusOK, p)
+}
+
+func displayName(a *actor.Actor) string {
+	if prof, ok := a.Profile.(*vocab.Actor); ok {
+		if n := vocab.TextOf(prof.Name); n != "" {
+			return n
+		}
+	}
+	return a.Name
+}
+
+func (v *htmlView) collectionPage(w http.ResponseWriter, r *http.Request, iri, name string) {
+	sec, err := v.memberSection(r.Context(), name, iri, storage.Accepted, 100)
+	if err != nil {
+		v.fail(w, err)
+		return
+	}
+	v.render(w, http.StatusOK, page{Title: name, Heading: name, Sub: iri, Sections: []section{sec}})
+}
+
+// home lists the local actors and what each has seen.
+func (v *htmlView) home() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		f := v.s.fed
+		p := page{Title: "fedi", Heading: "fedi reference server", Sub: f.Scheme.Origin}
+		p.Content = template.HTML(`<p>A federating ActivityPub server built with <a href="https://github.com/fedi-go/fedi">fedi</a>. ` +
+			`See <a href="/FEDERATION.md">how it federates</a> and <a href="/queue">its delivery queue</a>.</p>`)
+		ids, _, err := f.LocalActors.List(ctx, "", 200)
+		if err != nil {
+			v.fail(w, err)
+			return
+		}
+		actors := section{Title: "Local actors (" + strconv.Itoa(len(ids)) + ")", Empty: "none"}
+		for _, id := range ids {
+			a, err := f.Actors.ByIRI(ctx, id)
+			if err != nil {
+				continue
+			}
+			followers, _ := f.Store.Collections.Count(ctx, f.Scheme.Collection(id, actor.Followers), storage.Accepted)
+			following, _ := f.Store.Collections.Count(ctx, f.Scheme.Collection(id, actor.Following), storage.Accepted)
+			actors.Items = append(actors.Items, item{Label: a.Name, Link: id,
+				Note: a.Type + " · " + strconv.Itoa(followers) + " followers · " + strconv.Itoa(following) + " following"})
+		}
+		sort.Slice(actors.Items, func(i, j int) bool { return actors.Items[i].Label < actors.Items[j].Label })
+		p.Sections = append(p.Sections, actors)
+		shared, err := v.memberSection(ctx, "Received through the shared inbox", f.Scheme.SharedInbox, storage.Accepted, 30)
+		if err != nil {
+			v.fail(w, err)
+			return
+		}
+		p.Sections = append(p.Sections, shared)
+		v.render(w, http.StatusOK, p)
+	})
+}
+
+// queue shows the delivery queue: its counts, the dead letters with
+// their last error, and what the worker saw of each host.
+func (v *htmlView) queue() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		f := v.s.fed
+		stats, err := f.Worker.Stats(ctx)
+		if err != nil {
+			v.fail(w, err)
+			return
+		}
+		p := page{Title: "Queue", Heading: "Delivery queue"}
+		p.Fields = []item{
+			{Label: "ready", Note: strconv.FormatInt(stats.Ready, 10)},
+			{Label: "leased (being delivered)", Note: strconv.FormatInt(stats.Leased, 10)},
+			{Label: "scheduled (retries waiting)", Note: strconv.FormatInt(stats.Scheduled, 10)},
+			{Label: "dead letters", Note: strconv.FormatInt(stats.Dead, 10)},
+			{Label: "oldest pending", Note: stats.OldestAge.Round(time.Second).String()},
+		}
+		dead := section{Title: "Dead letters (newest first)", Empty: "none"}
+		if dl, ok := f.Store.Queue.(storage.DeadLetters); ok {
+			ds, _, err := dl.Dead(ctx, "", 50)
+			if err != nil {
+				v.fail(w, err)
+				return
+			}
+			for _, d := range ds {
+				dead.Items = append(dead.Items, item{Label: d.Inbox, Note: d.Activity + " · " + strconv.Itoa(d.Attempts) + " attempts · " + d.LastError})
+			}
+		}
+		hosts := section{Title: "Hosts this process delivered to", Empty: "none yet"}
+		for _, h := range f.Worker.Hosts() {
+			note := strconv.FormatInt(h.Delivered, 10) + " delivered · " + strconv.FormatInt(h.Failures, 10) + " failures"
+			if h.LastError != "" {
+				note += " · last: " + h.LastError + " at " + h.LastAt.UTC().Format("15:04:05")
+			}
+			hosts.Items = append(hosts.Items, item{Label: h.Host, Note: note})
+		}
+		p.Sections = []section{dead, hosts}
+		v.render(w, http.StatusOK, p)
+	})
+}
