@@ -25,7 +25,7 @@ func Create() inbox.Rule[vocab.Item] {
 			if err := CacheObject(ctx, a, obj); err != nil {
 				return err
 			}
-			return inbox.ListInInbox(ctx, a)
+			return inbox.RecordInInbox(ctx, a)
 		},
 	}
 }
@@ -106,7 +106,7 @@ func Update(o Options) inbox.Rule[vocab.Item] {
 			if err := a.Store.Objects.Put(ctx, storage.Object{IRI: iri, Type: string(obj.GetType()), Owner: so.Owner, Data: data}); err != nil {
 				return err
 			}
-			return inbox.ListInInbox(ctx, a)
+			return inbox.RecordInInbox(ctx, a)
 		},
 	}
 }

@@ -55,7 +55,9 @@ func (u *users) Set(v string) error {
 // (flag.ErrHelp for -h).
 func ParseFlags(name string, args []string, out io.Writer) (Config, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(out)
+	// Parse errors are returned as one line; the usage goes out for -h
+	// only.
+	fs.SetOutput(io.Discard)
 	var c Config
 	var us users
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on")
@@ -69,10 +71,14 @@ func ParseFlags(name string, args []string, out io.Writer) (Config, error) {
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.Usage = func() {
-		fmt.Fprintf(out, "Usage: %s [flags]\n\nThe fedi reference server: a federating ActivityPub server with the Mobilizon,\nLemmy, Communecter and Gathio behaviours, on SQLite by default.\n\nFlags:\n", name)
+		fmt.Fprintf(fs.Output(), "Usage: %s [flags]\n\nThe fedi reference server: a federating ActivityPub server with the Mobilizon,\nLemmy, Communecter and Gathio behaviours, on SQLite by default.\n\nFlags:\n", name)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(out)
+			fs.Usage()
+		}
 		return c, err
 	}
 	if fs.NArg() > 0 {

@@ -206,15 +206,17 @@ func (s *Server) Run(ctx context.Context, l net.Listener) error {
 
 // Listen listens on the configured address, with a clear error when it
 // cannot.
-func (s *Server) Listen() (net.Listener, error) {
-	l, err := net.Listen("tcp", s.cfg.Addr)
+func (s *Server) Listen() (net.Listener, error) { return listen(s.cfg.Addr) }
+
+func listen(addr string) (net.Listener, error) {
+	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		msg := oneLine(err)
 		var se *os.SyscallError
 		if errors.As(err, &se) {
 			msg = oneLine(se.Err)
 		}
-		return nil, fmt.Errorf("cannot listen on %s: %s", s.cfg.Addr, msg)
+		return nil, fmt.Errorf("cannot listen on %s: %s", addr, msg)
 	}
 	return l, nil
 }
@@ -254,17 +256,19 @@ func Main(name string, args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// Listen first: a port in use is found before anything is opened.
+	l, err := listen(cfg.Addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return 1
+	}
 	s, err := New(ctx, cfg, stderr)
 	if err != nil {
+		l.Close()
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 1
 	}
 	defer s.Close()
-	l, err := s.Listen()
-	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", name, err)
-		return 1
-	}
 	s.Banner(stdout)
 	if err := s.Run(ctx, l); err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
