@@ -376,3 +376,13 @@ func jsonOf(v any) []byte {
 	b, _ := json.Marshal(v)
 	return b
 }
+
+// Cases returns the names of the cases Run runs, in order: the names
+// Target.Skip takes.
+func Cases() []string {
+	out := make([]string, len(cases))
+	for i, c := range cases {
+		out[i] = c.name
+	}
+	return out
+}
