@@ -230,6 +230,16 @@ func (h *Handler) serve(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	}
 	signer, err := h.opts.Verifier.Verify(ctx, r, body)
 	if err != nil {
+		if a := h.goneActorDelete(ctx, body, err); a != nil {
+			// The actor deleted itself and its server answers 410 for
+			// it: its key cannot be fetched, but its Delete stands.
+			recipients, e := h.recipients(ctx, r, a)
+			if e != nil {
+				return a, nil, e
+			}
+			fresh, e := h.accept(ctx, a, recipients, nil)
+			return a, fresh, e
+		}
 		safe := "signature not verified"
 		var se *signature.Error
 		if errors.As(err, &se) {
@@ -251,6 +261,43 @@ func (h *Handler) serve(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	}
 	fresh, e := h.accept(ctx, a, recipients, nil)
 	return a, fresh, e
+}
+
+// goneActorDelete recognises the one unverifiable activity that is
+// accepted, as Mastodon accepts it: a Delete of an actor by itself, whose
+// key could not be fetched because its server now answers 410 Gone for
+// the actor. The 410 is checked with a fetch of the actor: the server
+// that hosted it says it is gone, which is all the Delete says. It
+// returns the checked activity, or nil.
+func (h *Handler) goneActorDelete(ctx context.Context, body []byte, verr error) *Activity {
+	if !errors.Is(verr, signature.ErrKeyFetch) && !errors.Is(verr, signature.ErrUnknownKey) {
+		return nil
+	}
+	a, e := h.decode(body)
+	if e != nil || !slices.Contains(a.Types, "Delete") {
+		return nil
+	}
+	actors := iriList(vocab.ActorOf(a.Item))
+	objects := iriList(vocab.ObjectOf(a.Item))
+	if len(actors) != 1 || len(objects) != 1 || actors[0] != objects[0] || h.opts.Scheme.IsLocal(actors[0]) || h.opts.Client == nil {
+		return nil
+	}
+	if a.ID != "" && !actor.SameOrigin(a.ID, actors[0]) {
+		return nil
+	}
+	_, err := h.opts.Client.Get(ctx, actors[0])
+	var se *fetch.StatusError
+	if !errors.As(err, &se) || se.Code != http.StatusGone {
+		return nil
+	}
+	a.Actor, a.Object = actors[0], ap.IRI(actors[0])
+	if h.opts.Blocked != nil {
+		if blocked, err := h.opts.Blocked(ctx, a.Actor); err != nil || blocked {
+			return nil
+		}
+	}
+	h.log.InfoContext(ctx, "inbox: the Delete of a gone actor, unverifiable, accepted", "actor", a.Actor)
+	return a
 }
 
 // readBody reads the body within the size cap and the time bound.

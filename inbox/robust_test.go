@@ -153,3 +153,38 @@ func TestInboxSharedRouting(t *testing.T) {
 	_, ok := w.stored(t, w.bob+"/notes/public")
 	assert.True(t, ok, "a public note addressed to no local actor is still applied, for the server")
 }
+
+// TestInboxGoneActorDelete: an actor that deleted itself has a server
+// answering 410 for it, so its key cannot be fetched; its Delete of
+// itself is accepted all the same, as Mastodon does, and it leaves our
+// collections. A Delete of an actor that is not gone stays unverified.
+func TestInboxGoneActorDelete(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, fedi.Options{})
+	follow := fedtest.JSON(`{"id":%q,"type":"Follow","actor":%q,"object":%q}`, w.bob+"/follow/1", w.bob, w.alice.IRI)
+	status, msg := w.post(t, w.bob, w.inbox(), follow)
+	require.Equal(t, http.StatusAccepted, status, msg)
+	followers := w.srv.Scheme.Collection(w.alice.IRI, actor.Followers)
+	_, err := w.srv.Store.Collections.Contains(ctx, followers, w.bob)
+	require.NoError(t, err)
+
+	// Eve, whose key is not cached, is not gone: her unverifiable
+	// "Delete" of herself is refused.
+	w.rem.Put(t, w.eve, `{"id":"x"}`)
+	del := fedtest.JSON(`{"id":%q,"type":"Delete","actor":%q,"object":%q}`, w.eve+"#delete", w.eve, w.eve)
+	status, _ = w.post(t, w.eve, w.inbox(), del)
+	assert.Equal(t, http.StatusUnauthorized, status)
+
+	// Bob is gone: a fresh resolver cannot fetch his key, and a Delete
+	// of himself is accepted.
+	w.rem.Gone(w.bob)
+	w.srv.Keys.Forget(w.bob + "#main-key")
+	del = fedtest.JSON(`{"id":%q,"type":"Delete","actor":%q,"object":%q}`, w.bob+"#delete", w.bob, w.bob)
+	status, msg = w.post(t, w.bob, w.inbox(), del)
+	require.Equal(t, http.StatusAccepted, status, msg)
+	_, err = w.srv.Store.Collections.Contains(ctx, followers, w.bob)
+	assert.ErrorIs(t, err, storage.ErrNotFound, "the gone actor left alice's followers")
+	ra, err := w.srv.Store.Actors.Get(ctx, w.bob)
+	require.NoError(t, err)
+	assert.False(t, ra.Gone.IsZero(), "cached as gone")
+}
