@@ -45,8 +45,16 @@ func (c *Client) send(ctx context.Context, act *vocab.Activity, to ...string) (s
 	return c.out.Send(ctx, act)
 }
 
+// public addresses act to the public and, in cc, to by's followers.
+func (c *Client) public(act *vocab.Activity, by string) *vocab.Activity {
+	act.To = ap.ItemCollection{vocab.PublicIRI}
+	act.CC = ap.ItemCollection{ap.IRI(c.out.Scheme().Collection(by, actor.Followers))}
+	return act
+}
+
 // CreateProject publishes p, a new project of creator's (see
-// cvocab.NewProject; an empty id gets one), to the public, and returns
+// cvocab.NewProject; an empty id gets one), to the public and its
+// followers, and returns
 // its IRI. The creator is its first member and an admin. A project whose
 // ManuallyApprovesFollowers is true moderates its membership.
 func (c *Client) CreateProject(ctx context.Context, creator string, p cvocab.Project) (string, error) {
@@ -54,7 +62,7 @@ func (c *Client) CreateProject(ctx context.Context, creator string, p cvocab.Pro
 		p.AttributedTo = ap.IRI(creator)
 	}
 	create := vocab.NewActivity("Create", "", ap.IRI(creator), p.Object)
-	create.To = ap.ItemCollection{vocab.PublicIRI}
+	c.public(create, creator)
 	if _, err := c.out.Send(ctx, create); err != nil {
 		return "", err
 	}
@@ -64,14 +72,14 @@ func (c *Client) CreateProject(ctx context.Context, creator string, p cvocab.Pro
 // UpdateProject publishes the new version of a project of by's.
 func (c *Client) UpdateProject(ctx context.Context, by string, p cvocab.Project) (string, error) {
 	up := vocab.NewActivity("Update", "", ap.IRI(by), p.Object)
-	up.To = ap.ItemCollection{vocab.PublicIRI}
+	c.public(up, by)
 	return c.out.Send(ctx, up)
 }
 
 // DeleteProject deletes a project of by's.
 func (c *Client) DeleteProject(ctx context.Context, by, project string) (string, error) {
 	del := vocab.NewActivity("Delete", "", ap.IRI(by), ap.IRI(project))
-	del.To = ap.ItemCollection{vocab.PublicIRI}
+	c.public(del, by)
 	return c.out.Send(ctx, del)
 }
 
@@ -240,15 +248,16 @@ func (c *Client) AnswerJoin(ctx context.Context, by, project, joiner string, acc
 	return c.send(ctx, ans, joiner)
 }
 
-// CreateBadge publishes badge, issued by issuer (see cvocab.NewBadge; an
-// empty id gets one), and returns its IRI. With selfAssignable, anyone
-// may claim it for themselves.
+// CreateBadge publishes badge, issued by issuer (see cvocab.NewBadge;
+// an empty id gets one), to the public and the issuer's followers, and
+// returns its IRI. With selfAssignable, anyone may claim it for
+// themselves.
 func (c *Client) CreateBadge(ctx context.Context, issuer string, badge *vocab.Object, selfAssignable bool) (string, error) {
 	if badge.AttributedTo == nil {
 		badge.AttributedTo = ap.IRI(issuer)
 	}
 	SetSelfAssignable(badge, selfAssignable)
-	if _, err := c.out.Send(ctx, cvocab.NewCreateBadge(ap.IRI(issuer), badge)); err != nil {
+	if _, err := c.out.Send(ctx, c.public(cvocab.NewCreateBadge(ap.IRI(issuer), badge), issuer)); err != nil {
 		return "", err
 	}
 	return string(badge.ID), nil
@@ -256,12 +265,12 @@ func (c *Client) CreateBadge(ctx context.Context, issuer string, badge *vocab.Ob
 
 // UpdateBadge publishes the new version of a badge of issuer's.
 func (c *Client) UpdateBadge(ctx context.Context, issuer string, badge *vocab.Object) (string, error) {
-	return c.out.Send(ctx, cvocab.NewUpdateBadge(ap.IRI(issuer), badge))
+	return c.out.Send(ctx, c.public(cvocab.NewUpdateBadge(ap.IRI(issuer), badge), issuer))
 }
 
 // DeleteBadge deletes a badge of issuer's.
 func (c *Client) DeleteBadge(ctx context.Context, issuer, badge string) (string, error) {
-	return c.out.Send(ctx, cvocab.NewDeleteBadge(ap.IRI(issuer), ap.IRI(badge)))
+	return c.out.Send(ctx, c.public(cvocab.NewDeleteBadge(ap.IRI(issuer), ap.IRI(badge)), issuer))
 }
 
 // AssignBadge assigns badge, one of issuer's, to recipient, a person or

@@ -203,7 +203,12 @@ func (e env) sentAnswer(ctx context.Context, act *vocab.Activity, sender string,
 		}
 		if !ok || m.Activity != id || inv.Invitee != sender {
 			if !known && !ok {
-				return nil // not an invitation to a project: an event's, say
+				// Unless the invitee is ours and kept it, it is not an
+				// invitation to a project: an event's, say.
+				kept, _, err := member(ctx, e.st, e.scheme.Collection(inv.Invitee, Invitations), inv.Project)
+				if err != nil || kept.Activity != id {
+					return err
+				}
 			}
 			return fmt.Errorf("%w: %s answers %s", ErrNotInvited, sender, id)
 		}
