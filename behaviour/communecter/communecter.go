@@ -71,6 +71,12 @@
 // (inbox.ErrPass) every Join, Leave, Invite, Offer and answer that is not
 // about a project, an organization or a badge, to the rules below it.
 //
+// In the inbox's queued mode (fedi.Options.QueueInbound), the inbox
+// applies an activity with the topmost rule of its pattern, whatever
+// the Checks passed: an activity this package passed is then only
+// recorded in the recipient's inbox, and the rule below it does not see
+// it. Use the direct mode with stacked platforms.
+//
 // # Outgoing activities
 //
 // Register adds an outbox hook (outbox.Outbox.OnSend) that keeps our side

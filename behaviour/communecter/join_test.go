@@ -48,6 +48,21 @@ func TestJoin(t *testing.T) {
 		assert.Len(t, w.sent(t, w.alice.IRI, "Accept"), 2)
 	})
 
+	t.Run("delivered to two of our actors, applied once", func(t *testing.T) {
+		w := newWorld(t)
+		dave := w.srv.User(t, "dave")
+		p := w.project(t, false)
+		body := payload(t, "fedidevs-docs__activities-join__ex2-Join.json", map[string]any{
+			"id": w.id(w.bob, "join"), "actor": w.bob, "object": w.bob, "target": p, "instrument": nil,
+			"to": []string{w.alice.IRI, dave.IRI},
+		})
+		status, msg := w.postTo(t, w.bob, w.srv.URL+"/inbox", body)
+		require.Equal(t, http.StatusAccepted, status, msg)
+		assert.Contains(t, msg, "2 recipient")
+		assert.Equal(t, storage.Accepted, w.member(t, w.col(p, communecter.Members), w.bob).State)
+		assert.Len(t, w.sent(t, w.alice.IRI, "Accept"), 1, "one Accept")
+	})
+
 	t.Run("a moderated project keeps it pending for an admin", func(t *testing.T) {
 		w := newWorld(t)
 		p := w.project(t, true)
