@@ -170,6 +170,13 @@ func TestBadgeReceived(t *testing.T) {
 		assert.Equal(t, off, string(accepts[0].Object.GetLink()))
 		assert.Equal(t, w.bob, string(accepts[0].To[0].GetLink()))
 
+		// Only its issuer revokes it: eve's Reject changes nothing.
+		w.mustPost(t, w.eve, payload(t, "fedidevs-docs__activities-reject__ex2-Reject.json", map[string]any{
+			"id": w.id(w.eve, "reject"), "actor": w.eve, "object": off,
+			"instrument": map[string]any{"revokeAuthor": w.eve, "revokeReason": "revoked"}, "to": []string{w.alice.IRI},
+		}))
+		assert.Equal(t, storage.Accepted, w.member(t, w.col(w.alice.IRI, communecter.Badges), b).State)
+
 		w.mustPost(t, w.bob, payload(t, "fedidevs-docs__activities-reject__ex2-Reject.json", map[string]any{
 			"id": w.id(w.bob, "reject"), "actor": w.bob, "object": off,
 			"instrument": map[string]any{"revokeAuthor": w.bob, "revokeReason": "revoked"}, "to": []string{w.alice.IRI},

@@ -260,6 +260,15 @@ func TestSendRefusals(t *testing.T) {
 			acc := cvocab.NewAccept(ap.IRI(dave.IRI), ap.IRI(inv), ap.IRI(p), "")
 			return func() error { _, err := w.srv.Send(ctx, acc); return err }
 		}, communecter.ErrNotInvited},
+		{"an Accept of a badge already declined", func(t *testing.T, w *world) func() error {
+			b := w.remoteBadge(t)
+			off, body := w.offerBadge(t, w.bob, b, w.alice.IRI)
+			w.mustPost(t, w.bob, body)
+			_, err := w.c.DeclineBadge(ctx, w.alice.IRI, b, "")
+			require.NoError(t, err)
+			acc := cvocab.NewAcceptBadge(ap.IRI(w.alice.IRI), ap.IRI(off))
+			return func() error { _, err := w.srv.Send(ctx, acc); return err }
+		}, communecter.ErrNotInvited},
 		{"an Accept of a badge assigned to someone else", func(t *testing.T, w *world) func() error {
 			b := w.remoteBadge(t)
 			off, body := w.offerBadge(t, w.bob, b, w.alice.IRI)
