@@ -156,55 +156,55 @@ func AnswerOffer(typ string) inbox.Rule[vocab.Item] {
 	}
 }
 
-// badgeAnswer says which state an answer to a badge Offer changes.
-type badgeAnswer struct {
+// change is the entry of a collection an answer changes.
+type change struct {
 	coll, who string // the collection, and the member whose entry changes
 }
 
 // checkAnswerBadge decides on an answer to a badge Offer, and returns
 // the entry it changes (none when it was applied already).
-func checkAnswerBadge(ctx context.Context, a *inbox.Activity, typ string, as assignment) (badgeAnswer, error) {
+func checkAnswerBadge(ctx context.Context, a *inbox.Activity, typ string, as assignment) (change, error) {
 	e := envOf(a)
 	b, stored, err := e.badgeOf(ctx, as.Badge)
 	if err != nil {
-		return badgeAnswer{}, err
+		return change{}, err
 	}
-	var ans badgeAnswer
+	var ans change
 	switch {
 	case stored && b.Local && !as.Self():
 		// Our issuer's assignment: its recipient answers.
 		if as.Recipient != a.Actor {
-			return badgeAnswer{}, inbox.Forbid("the badge was not assigned to the actor")
+			return change{}, inbox.Forbid("the badge was not assigned to the actor")
 		}
-		ans = badgeAnswer{coll: e.scheme.Collection(b.IRI, Holders), who: as.Recipient}
+		ans = change{coll: e.scheme.Collection(b.IRI, Holders), who: as.Recipient}
 	case e.scheme.IsLocal(as.Assigner) && as.Self() && !b.Local:
 		// Our actor's claim of another server's badge: its issuer
 		// answers.
 		issuer, err := issuerOf(ctx, a, as.Badge, false)
 		if err != nil {
-			return badgeAnswer{}, err
+			return change{}, err
 		}
 		if !mayIssue(a.Actor, issuer, as.Badge) {
-			return badgeAnswer{}, inbox.Forbid("only the badge's issuer answers a claim of it")
+			return change{}, inbox.Forbid("only the badge's issuer answers a claim of it")
 		}
-		ans = badgeAnswer{coll: e.scheme.Collection(as.Assigner, Badges), who: as.Badge}
+		ans = change{coll: e.scheme.Collection(as.Assigner, Badges), who: as.Badge}
 	case typ == "Reject" && a.Actor == as.Assigner && e.scheme.IsLocal(as.Recipient) && !e.scheme.IsLocal(as.Assigner):
 		// Another server's issuer revoking its assignment to our actor.
-		ans = badgeAnswer{coll: e.scheme.Collection(as.Recipient, Badges), who: as.Badge}
+		ans = change{coll: e.scheme.Collection(as.Recipient, Badges), who: as.Badge}
 	default:
-		return badgeAnswer{}, inbox.ErrPass
+		return change{}, inbox.ErrPass
 	}
 	m, exists, err := member(ctx, a.Store, ans.coll, ans.who)
 	switch {
 	case err != nil:
-		return badgeAnswer{}, err
+		return change{}, err
 	case !exists || m.Activity != as.ID:
 		if typ == "Reject" {
-			return badgeAnswer{}, nil // gone already
+			return change{}, nil // gone already
 		}
-		return badgeAnswer{}, inbox.Reject(http.StatusConflict, "no pending assignment by this activity")
+		return change{}, inbox.Reject(http.StatusConflict, "no pending assignment by this activity")
 	case typ == "Accept" && m.State == storage.Accepted:
-		return badgeAnswer{}, nil
+		return change{}, nil
 	}
 	return ans, nil
 }
@@ -267,7 +267,7 @@ func AnswerJoin(typ string) inbox.Rule[vocab.Item] {
 
 // checkAnswerJoin returns the entries an answer to a Join changes: our
 // joiner's MemberOf, our project's Members.
-func checkAnswerJoin(ctx context.Context, a *inbox.Activity, join *vocab.Activity) ([]badgeAnswer, error) {
+func checkAnswerJoin(ctx context.Context, a *inbox.Activity, join *vocab.Activity) ([]change, error) {
 	if join == nil || !vocab.HasType(join, "Join") {
 		return nil, inbox.ErrPass
 	}
@@ -277,13 +277,13 @@ func checkAnswerJoin(ctx context.Context, a *inbox.Activity, join *vocab.Activit
 	}
 	e := envOf(a)
 	id := string(join.ID)
-	var changes []badgeAnswer
+	var changes []change
 	if e.scheme.IsLocal(who) {
 		coll := e.scheme.Collection(who, MemberOf)
 		if m, ok, err := member(ctx, a.Store, coll, proj); err != nil {
 			return nil, err
 		} else if ok && m.Activity == id {
-			changes = append(changes, badgeAnswer{coll: coll, who: proj})
+			changes = append(changes, change{coll: coll, who: proj})
 		}
 	}
 	p, ours, err := e.localProject(ctx, proj)
@@ -295,7 +295,7 @@ func checkAnswerJoin(ctx context.Context, a *inbox.Activity, join *vocab.Activit
 		if m, ok, err := member(ctx, a.Store, coll, who); err != nil {
 			return nil, err
 		} else if ok && m.Activity == id {
-			changes = append(changes, badgeAnswer{coll: coll, who: who})
+			changes = append(changes, change{coll: coll, who: who})
 		}
 	}
 	if len(changes) == 0 {

@@ -4,7 +4,8 @@
 // for their holder's consent.
 //
 // It registers in one call, on top of the default behaviour, and gives
-// the application a Client to act:
+// the application a Client to act (cvocab is vocab/communecter, whose
+// constructors build the documents):
 //
 //	core.Register(f.Mux, core.Options{Remote: f.Remote})
 //	opts := communecter.Options{Outbox: f.Outbox, Store: f.Store, Actors: f.LocalActors}
@@ -36,6 +37,9 @@
 // Admins are the owner, an organization itself, and the members whose
 // role is admin ("admin", "asadmin", "adminandrole"). Only an admin
 // invites or offers as admin; any member invites or offers another role.
+// The role granted is the invitation's: an Accept whose instrument names
+// another role (Communecter echoes one) grants that of the Invite or
+// Offer it accepts.
 // A project whose document has manuallyApprovesFollowers (an
 // organization that approves followers by hand) moderates its
 // membership: Joins wait for an admin (Client.AnswerJoin). A Join that
@@ -56,7 +60,9 @@
 // by an Offer of the badge to a person or an organization, and its
 // holder consents with an Accept, or declines with a Reject (Communecter's
 // Refuse is a Reject whose instrument names a revokeAuthor). Holders are
-// in the badge's Holders collection, Pending until they accept. A badge
+// in the badge's Holders collection, Pending until they accept, even
+// when the Offer's attenteRecepteur is false: nobody holds a badge
+// without consenting. A badge
 // allows self-assignment when its document says
 // "communecter:selfAssignable": true (see SelfAssignableTerm): anyone may
 // then claim it with an Offer to themselves, and holds it at once; the
@@ -66,8 +72,10 @@
 // # Events
 //
 // Communecter's events are Mobilizon's: register the Mobilizon behaviour
-// too, before this one, and its rules handle joining and leaving events
-// and Mobilizon events imported into Communecter. This package passes
+// too, before this one, and its rules handle joining and leaving events.
+// A Create of an Event, Communecter's or one imported from Mobilizon, is
+// core's: the event is cached, and mobilizon.EventOf reads it. This
+// package passes
 // (inbox.ErrPass) every Join, Leave, Invite, Offer and answer that is not
 // about a project, an organization or a badge, to the rules below it.
 //

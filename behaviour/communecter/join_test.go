@@ -177,4 +177,17 @@ func TestOrganization(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, members, 2)
 	assert.True(t, members[1].Admin)
+
+	// A moderated organization: the Join waits, and the organization
+	// itself (an admin of its own) approves it.
+	mod, err := w.c.CreateOrganization(ctx, w.alice.IRI, actor.Actor{Name: "closedcircle"}, true)
+	require.NoError(t, err)
+	status, msg = w.postTo(t, w.bob, mod.IRI+"/inbox", payload(t, "fedidevs-docs__activities-join__ex4-Join.json", map[string]any{
+		"id": w.id(w.bob, "join"), "actor": w.bob, "object": mod.IRI,
+	}))
+	require.Equal(t, http.StatusAccepted, status, msg)
+	assert.Equal(t, storage.Pending, w.member(t, w.col(mod.IRI, communecter.Members), w.bob).State)
+	_, err = w.c.AnswerJoin(ctx, mod.IRI, mod.IRI, w.bob, true)
+	require.NoError(t, err)
+	assert.Equal(t, storage.Accepted, w.member(t, w.col(mod.IRI, communecter.Members), w.bob).State)
 }

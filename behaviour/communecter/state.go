@@ -166,11 +166,14 @@ func badgeFrom(it vocab.Item) badge {
 }
 
 // SelfAssignableTerm is the property by which a badge says that anyone
-// may claim it for themselves, as a compact IRI of the communecter
-// namespace that vocab/communecter defines
+// may claim it for themselves. Communecter's documentation has badges
+// self-assigned (an Offer of the badge to oneself) but does not say how
+// a badge allows it; this is fedi's choice, a compact IRI in the
+// namespace vocab/communecter defines
 // (https://communecter.org/ns#selfAssignable), so that it expands in
-// JSON-LD. A badge without it, or with false, is assigned by its issuer
-// only.
+// JSON-LD with the context fedi sends. A badge without it, or with
+// false, is assigned by its issuer only: the safe default for a badge
+// that says nothing.
 const SelfAssignableTerm = "communecter:selfAssignable"
 
 // SelfAssignable reports whether a badge document allows its
