@@ -54,7 +54,8 @@ type Activity struct {
 	// or a digest of the body when it has none.
 	DedupeKey string
 
-	env *env
+	env    *env
+	passes int // the stacked rules that passed it on (see Stack)
 }
 
 // env is what every Activity of one Handler shares.

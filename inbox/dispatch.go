@@ -49,6 +49,7 @@ func (h *Handler) route(ctx context.Context, a *Activity) (*route, *Error) {
 // activity when rt passes it (see Stack), for every recipient, and
 // returns the route that took it.
 func (h *Handler) check(ctx context.Context, rt *route, a *Activity, recipients []*actor.Actor) (*route, *Error) {
+	a.passes = 0
 	for rt != nil && rt.check != nil {
 		var err error
 		for _, rec := range recipients {
@@ -63,6 +64,7 @@ func (h *Handler) check(ctx context.Context, rt *route, a *Activity, recipients 
 			return nil, classify(err)
 		}
 		rt = h.below(rt, a)
+		a.passes++
 	}
 	if rt == nil {
 		rt = h.defaultFallback()
@@ -241,6 +243,9 @@ type envelope struct {
 	Target     json.RawMessage `json:"target,omitempty"`
 	Received   time.Time       `json:"received"`
 	Key        string          `json:"key"`
+	// Passes is how many stacked rules passed the activity on when it
+	// was checked: Process applies the rule that took it.
+	Passes int `json:"passes,omitempty"`
 }
 
 func (h *Handler) encodeItem(it vocab.Item) (json.RawMessage, error) {
@@ -292,7 +297,7 @@ func (h *Handler) decodeItem(raw json.RawMessage) (vocab.Item, error) {
 
 // enqueue keeps a checked activity for Process, in tx.
 func (h *Handler) enqueue(ctx context.Context, tx storage.Store, a *Activity, recipients []*actor.Actor) error {
-	env := envelope{Raw: a.Raw, Received: a.Received, Key: a.DedupeKey}
+	env := envelope{Raw: a.Raw, Received: a.Received, Key: a.DedupeKey, Passes: a.passes}
 	if a.Signer != nil {
 		env.KeyID, env.Owner = a.Signer.KeyID, a.Signer.Owner
 	}
@@ -369,6 +374,12 @@ func (h *Handler) Process(ctx context.Context, d storage.Delivery) error {
 	rt, e := h.route(ctx, a)
 	if e != nil {
 		return e
+	}
+	for range env.Passes {
+		if rt = h.below(rt, a); rt == nil {
+			rt = h.defaultFallback()
+			break
+		}
 	}
 	err = storage.InTx(ctx, h.opts.Store, func(ctx context.Context, tx storage.Store) error {
 		for _, rec := range recipients {

@@ -11,8 +11,11 @@ import (
 
 	"github.com/fedi-go/fedi"
 	"github.com/fedi-go/fedi/actor"
+	"github.com/fedi-go/fedi/behaviour/core"
+	"github.com/fedi-go/fedi/inbox"
 	"github.com/fedi-go/fedi/internal/fedtest"
 	"github.com/fedi-go/fedi/storage"
+	"github.com/fedi-go/fedi/vocab"
 )
 
 // TestInboxQueue: with QueueInbound, the 202 goes out once the checked
@@ -47,4 +50,24 @@ func TestInboxQueue(t *testing.T) {
 	stats, _ = w.srv.Store.Queue.Stats(ctx)
 	assert.Zero(t, stats.Ready+stats.Leased+stats.Scheduled+stats.Dead, "the job and the Accept's delivery are done")
 	assert.Len(t, w.rem.Got("/inbox"), 1, "the Accept reached bob's server")
+}
+
+// TestInboxQueueStacked: in queued mode, an activity a stacked rule
+// passed on is applied, later, by the rule that took it.
+func TestInboxQueueStacked(t *testing.T) {
+	var applied []string
+	w := newWorld(t, fedi.Options{QueueInbound: true})
+	inbox.Stack(w.srv.Mux, "Flag", inbox.Rule[vocab.Item]{Doc: "takes nothing",
+		Check: func(context.Context, *inbox.Activity, vocab.Item) error { return inbox.ErrPass },
+		Apply: func(context.Context, *inbox.Activity, vocab.Item) error {
+			applied = append(applied, "top")
+			return nil
+		}})
+	body := fedtest.JSON(`{"id":%q,"type":"Flag","actor":%q,"object":%q,"content":"spam"}`, w.bob+"/flag/1", w.bob, w.alice.IRI)
+	status, msg := w.post(t, w.bob, w.inbox(), body)
+	require.Equal(t, http.StatusAccepted, status, msg)
+	w.srv.Drain(t)
+	assert.Empty(t, applied, "the rule that passed it does not apply it")
+	_, err := w.srv.Store.Collections.Contains(context.Background(), core.ReportsIRI(w.srv.Scheme), w.bob+"/flag/1")
+	assert.NoError(t, err, "core's Flag, below, kept the report")
 }
