@@ -12,7 +12,6 @@ import (
 	"github.com/fedi-go/fedi/actor"
 	"github.com/fedi-go/fedi/behaviour/mobilizon"
 	"github.com/fedi-go/fedi/internal/mobilizontest"
-	"github.com/fedi-go/fedi/vocab"
 	vmz "github.com/fedi-go/fedi/vocab/mobilizon"
 )
 
@@ -80,5 +79,3 @@ func (w *world) participants(iri string) string {
 }
 
 func intp(n int) *int { return &n }
-
-func text(it vocab.Item) string { return vocab.TextOf(vocab.Base(it).Content) }
