@@ -10,8 +10,10 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -95,12 +97,14 @@ func (w *World) Shared() string { return w.Srv.Scheme.SharedInbox }
 func (w *World) Inbox(iri string) string { return w.Srv.Scheme.Collection(iri, actor.Inbox) }
 
 // Received drains the server's queue and returns the documents the
-// remote server received of type typ ("" for all), in order.
+// remote server received of type typ ("" for all), in order for each
+// inbox, the inboxes by path.
 func (w *World) Received(t testing.TB, typ string) []map[string]any {
 	t.Helper()
 	w.Srv.Drain(t)
 	var out []map[string]any
-	for _, path := range []string{"/inbox", "/users/bob/inbox", "/users/eve/inbox"} {
+	paths := slices.Sorted(maps.Keys(w.Rem.Received))
+	for _, path := range paths {
 		for _, b := range w.Rem.Received[path] {
 			var m map[string]any
 			if err := json.Unmarshal(b, &m); err != nil {
