@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/fedi-go/fedi/actor"
 	"github.com/fedi-go/fedi/inbox"
@@ -27,12 +28,18 @@ const (
 // participationMessage, for the organizer's Decide (restricted). A Join
 // the event cannot take is refused with a 4xx and leaves nothing behind:
 // the event is full, by invitation only and the actor was not invited,
-// its participation is external, it is a draft or cancelled. A Join of
-// an event already joined is answered again. A Join of another server's
-// event is kept in the recipient's inbox.
-func Join() inbox.Rule[*vocab.Object] {
+// its participation is external, it is a draft or cancelled; with
+// o.RejectRefusedJoins, it is answered 202 and with the organizer's
+// Reject instead, and still leaves no participation. A Join of an event
+// already joined is answered again. A Join of another server's event is
+// kept in the recipient's inbox.
+func Join(o Options) inbox.Rule[*vocab.Object] {
+	doc := "makes the actor a participant of our event and sends the organizer's Accept, or keeps the Join pending with its participationMessage when the event is restricted; refuses a Join of a full event, or of an invite-only one without an invitation"
+	if o.RejectRefusedJoins {
+		doc = strings.Replace(doc, "refuses a Join", "answers with the organizer's Reject a Join", 1)
+	}
 	return inbox.Rule[*vocab.Object]{
-		Doc: "makes the actor a participant of our event and sends the organizer's Accept, or keeps the Join pending with its participationMessage when the event is restricted; refuses a Join of a full event, or of an invite-only one without an invitation",
+		Doc: doc,
 		Check: func(ctx context.Context, a *inbox.Activity, obj *vocab.Object) error {
 			ev, ours, err := localEvent(ctx, a.Store, a.Registry(), a.Scheme(), string(obj.ID))
 			if err != nil || !ours {
@@ -42,6 +49,9 @@ func Join() inbox.Rule[*vocab.Object] {
 				return inbox.Reject(http.StatusBadRequest, "a Join needs an id, for its Accept to name")
 			}
 			_, err = admit(ctx, a.Store, a.Scheme(), ev.Event, a.Actor)
+			if o.RejectRefusedJoins && refusal(err) {
+				return nil // Apply answers with a Reject
+			}
 			return err
 		},
 		Apply: func(ctx context.Context, a *inbox.Activity, obj *vocab.Object) error {
@@ -59,14 +69,20 @@ func Join() inbox.Rule[*vocab.Object] {
 			}
 			// Decided again inside the transaction: of two Joins racing
 			// for the last seat, the second is refused here.
+			organizer := ev.row.Owner
 			adm, err := admit(ctx, a.Store, s, ev.Event, a.Actor)
-			if err != nil {
+			switch {
+			case err == nil:
+			case !o.RejectRefusedJoins || !refusal(err):
 				return err
+			case a.Recipient != nil && a.Recipient.IRI != organizer:
+				return nil // the organizer's delivery answers it
+			default:
+				return a.Send(ctx, answer(organizer, "Reject", a.Item))
 			}
 			if err := storeActivity(ctx, a); err != nil {
 				return err
 			}
-			organizer := ev.row.Owner
 			switch adm {
 			case admitAgain:
 				return a.Send(ctx, answer(organizer, "Accept", a.Item))
@@ -82,6 +98,13 @@ func Join() inbox.Rule[*vocab.Object] {
 			return a.Send(ctx, answer(organizer, "Accept", a.Item))
 		},
 	}
+}
+
+// refusal reports whether err is a Join the event cannot take, rather
+// than a failure of ours.
+func refusal(err error) bool {
+	var e *inbox.Error
+	return errors.As(err, &e) && e.Code >= 400 && e.Code < 500
 }
 
 // admit decides what a Join of ev by who leads to, reading st, or refuses

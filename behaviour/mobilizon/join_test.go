@@ -3,12 +3,15 @@ package mobilizon_test
 import (
 	"context"
 	"net/http"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/fedi-go/fedi/behaviour/mobilizon"
+	"github.com/fedi-go/fedi/internal/fedtest"
 	"github.com/fedi-go/fedi/internal/mobilizontest"
 	"github.com/fedi-go/fedi/storage"
 	vmz "github.com/fedi-go/fedi/vocab/mobilizon"
@@ -199,4 +202,124 @@ func TestLeave(t *testing.T) {
 	status, msg = w.Post(t, w.Eve, w.Inbox(w.alice.IRI), leave)
 	mobilizontest.Status(t, http.StatusAccepted, status, msg)
 	assert.Equal(t, 0, *w.stored(t, ev).ParticipantCount)
+}
+
+// TestJoinRejected: with RejectRefusedJoins, a Join the event cannot take
+// is answered with the organizer's Reject, and still makes no
+// participation.
+func TestJoinRejected(t *testing.T) {
+	cases := []struct {
+		name   string
+		mode   vmz.JoinMode
+		max    int
+		before func(t *testing.T, w *world, ev string)
+	}{
+		{name: "a Join of a full event", mode: vmz.JoinFree, max: 1, before: func(t *testing.T, w *world, ev string) {
+			status, msg := w.Post(t, w.Eve, w.Inbox(w.alice.IRI), join(t, w.Eve+"/join/1", w.Eve, ev, ""))
+			mobilizontest.Status(t, http.StatusAccepted, status, msg)
+		}},
+		{name: "a Join of an invite-only event without an invitation", mode: vmz.JoinInvite},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t, func(o *mobilizon.Options) { o.RejectRefusedJoins = true })
+			ev := w.event(t, tc.mode, tc.max)
+			if tc.before != nil {
+				tc.before(t, w, ev)
+			}
+			doc := w.Item(t, ev)
+			id := w.Bob + "/join/event/1"
+			status, msg := w.Post(t, w.Bob, w.Inbox(w.alice.IRI), join(t, id, w.Bob, ev, "please"))
+			mobilizontest.Status(t, http.StatusAccepted, status, msg)
+			rejects := w.Received(t, "Reject")
+			require.Len(t, rejects, 1)
+			assert.Equal(t, w.alice.IRI, rejects[0]["actor"])
+			obj, _ := rejects[0]["object"].(map[string]any)
+			require.NotNil(t, obj)
+			assert.Equal(t, id, obj["id"])
+			_, member := w.Member(t, w.participants(ev), w.Bob)
+			assert.False(t, member, "no participation")
+			assert.Equal(t, doc, w.Item(t, ev), "the event is unchanged")
+			assert.Nil(t, w.Item(t, id), "the Join is not kept")
+		})
+	}
+}
+
+// barrier holds the reads of a collection's count made outside
+// transactions (the Checks) until n of them wait, or a few seconds pass:
+// every racer's Check then sees the seats as they were before any Apply.
+type barrier struct {
+	storage.Collections
+	mu      sync.Mutex
+	coll    string
+	n       int
+	arrived int
+	open    chan struct{}
+}
+
+func (b *barrier) Count(ctx context.Context, coll string, state storage.State) (int, error) {
+	n, err := b.Collections.Count(ctx, coll, state)
+	b.mu.Lock()
+	watched := coll == b.coll
+	if watched {
+		b.arrived++
+		if b.arrived == b.n {
+			close(b.open)
+		}
+	}
+	b.mu.Unlock()
+	if watched {
+		// Read, then wait: no Check returns before every Check read.
+		select {
+		case <-b.open:
+		case <-time.After(5 * time.Second):
+		}
+	}
+	return n, err
+}
+
+// TestJoinRace: Joins racing for the last seats of an event, each
+// checked before any is applied: as many are taken as there are seats,
+// the others are refused inside their transaction, and the counts agree.
+func TestJoinRace(t *testing.T) {
+	const seats, racers = 2, 6
+	b := &barrier{n: racers, open: make(chan struct{})}
+	w := newWorldOn(t, func(st storage.Store) storage.Store {
+		b.Collections = st.Collections
+		st.Collections = b
+		return st
+	})
+	ev := w.event(t, vmz.JoinFree, seats)
+	b.mu.Lock()
+	b.coll = w.participants(ev)
+	b.mu.Unlock()
+	who := make([]string, racers)
+	for i := range who {
+		who[i] = w.Rem.Actor(t, "racer"+string(rune('a'+i)), i)
+	}
+	statuses := make([]int, racers)
+	var wg sync.WaitGroup
+	for i, a := range who {
+		wg.Go(func() {
+			statuses[i], _ = fedtest.Do(t, w.Rem.Signed(t, a, w.Inbox(w.alice.IRI), join(t, a+"/join/1", a, ev, "")))
+		})
+	}
+	wg.Wait()
+	taken := 0
+	for _, s := range statuses {
+		switch s {
+		case http.StatusAccepted:
+			taken++
+		case http.StatusConflict:
+		default:
+			t.Fatalf("status %d", s)
+		}
+	}
+	assert.Equal(t, seats, taken, "as many Joins taken as seats")
+	n, err := w.Srv.Store.Collections.Count(context.Background(), w.participants(ev), storage.Accepted)
+	require.NoError(t, err)
+	assert.Equal(t, seats, n)
+	stored := w.stored(t, ev)
+	assert.Equal(t, seats, *stored.ParticipantCount)
+	assert.Equal(t, 0, *stored.RemainingAttendeeCapacity)
 }

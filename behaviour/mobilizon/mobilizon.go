@@ -49,9 +49,11 @@
 // A Join that cannot be had (the event is full, by invitation only and
 // the actor was not invited, a draft, cancelled, or its participation is
 // external) is refused with a 4xx and leaves no trace: the participation
-// never existed, so nothing is rejected. A reply to an event whose replies
-// are closed is answered 202 and with a Reject from the organizer: the
-// reply is then not kept.
+// never existed. With Options.RejectRefusedJoins, it is answered 202 and
+// with the organizer's Reject instead, for peers that wait for an answer;
+// it still makes no participation. A reply to an event whose replies are
+// closed is answered 202 and with a Reject from the organizer: the reply
+// is then not kept.
 package mobilizon
 
 import (
@@ -108,6 +110,12 @@ type Options struct {
 	// Relay is the IRI of the instance relay actor (see EnsureRelay); ""
 	// means no relay.
 	Relay string
+	// RejectRefusedJoins answers a Join that the event cannot take (full,
+	// by invitation only without an invitation, external, draft,
+	// cancelled) with 202 and the organizer's Reject, so that the peer's
+	// participation ends as rejected, instead of a 4xx that leaves no
+	// trace. Either way the Join makes no participation.
+	RejectRefusedJoins bool
 }
 
 // Deps are what the helpers act through: the store they read and write,
@@ -126,7 +134,7 @@ func Register(m *inbox.Mux, o Options) {
 	if o.Outbox == nil {
 		panic("mobilizon: Options.Outbox is required")
 	}
-	inbox.Handle(m, "Join Event", Join())
+	inbox.Handle(m, "Join Event", Join(o))
 	inbox.Handle(m, "Leave Event", Leave())
 	share(m, "Accept Join", AcceptJoin(), core.Answer("Accept"))
 	share(m, "Reject Join", RejectJoin(), core.Answer("Reject"))

@@ -12,6 +12,7 @@ import (
 	"github.com/fedi-go/fedi/actor"
 	"github.com/fedi-go/fedi/behaviour/mobilizon"
 	"github.com/fedi-go/fedi/internal/mobilizontest"
+	"github.com/fedi-go/fedi/storage"
 	vmz "github.com/fedi-go/fedi/vocab/mobilizon"
 )
 
@@ -24,16 +25,30 @@ type world struct {
 	relay string
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t *testing.T, opts ...func(*mobilizon.Options)) *world {
 	t.Helper()
+	return newWorldOn(t, nil, opts...)
+}
+
+// newWorldOn is newWorld over the memory store as wrap wraps it.
+func newWorldOn(t *testing.T, wrap func(storage.Store) storage.Store, opts ...func(*mobilizon.Options)) *world {
+	t.Helper()
+	var wraps []func(storage.Store) storage.Store
+	if wrap != nil {
+		wraps = append(wraps, wrap)
+	}
 	w := &world{}
 	w.World = mobilizontest.New(t, func(f *fedi.Federation) {
 		mobilizontest.PutKey(t, f, mobilizon.RelayName, 3)
 		relay, err := mobilizon.EnsureRelay(context.Background(), f.LocalActors)
 		require.NoError(t, err)
 		w.relay = relay.IRI
-		mobilizon.Register(f.Mux, mobilizon.Options{Outbox: f.Outbox, Relay: relay.IRI})
-	})
+		o := mobilizon.Options{Outbox: f.Outbox, Relay: relay.IRI}
+		for _, opt := range opts {
+			opt(&o)
+		}
+		mobilizon.Register(f.Mux, o)
+	}, wraps...)
 	w.d = mobilizon.Deps{Store: w.Srv.Store, Outbox: w.Srv.Outbox}
 	w.alice = w.Actor(t, "alice", "Person", nil)
 	return w

@@ -36,10 +36,15 @@ type World struct {
 	keys     int
 }
 
-// New starts a World; setup registers the behaviours on the server.
-func New(t *testing.T, setup func(f *fedi.Federation)) *World {
+// New starts a World; setup registers the behaviours on the server, and
+// wrap, when given, wraps its memory store (below the counting).
+func New(t *testing.T, setup func(f *fedi.Federation), wrap ...func(storage.Store) storage.Store) *World {
 	t.Helper()
-	st, count := fedtest.Counting(memory.New())
+	base := memory.New()
+	for _, w := range wrap {
+		base = w(base)
+	}
+	st, count := fedtest.Counting(base)
 	w := &World{Count: count}
 	w.Srv = fedtest.New(t, fedtest.Config{Store: st, Setup: func(f *fedi.Federation) {
 		if setup != nil {
