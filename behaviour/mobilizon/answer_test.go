@@ -137,3 +137,24 @@ func mustJSON(t *testing.T, v any) string {
 	require.NoError(t, err)
 	return string(b)
 }
+
+// TestJoinOfGroup: a Join of a group (a Mobilizon membership request) is
+// not a participation: it stays out of the actor's Joins, and the group's
+// Accept of it is core's.
+func TestJoinOfGroup(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	group := w.remoteGroup(t)
+	_, err := w.Srv.Remote.Get(ctx, group) // known: fetched before, to show it
+	require.NoError(t, err)
+	join := vocab.NewActivity("Join", "", ap.IRI(w.alice.IRI), ap.IRI(group))
+	join.To = ap.ItemCollection{ap.IRI(group)}
+	id, err := w.Srv.Outbox.Send(ctx, join)
+	require.NoError(t, err)
+	_, ok := w.Member(t, w.Srv.Scheme.Collection(w.alice.IRI, mobilizon.Joins), group)
+	assert.False(t, ok)
+	status, msg := fedtest.Do(t, w.Rem.Signed(t, group, w.Inbox(w.alice.IRI), answerOf(t, "Accept", group+"/accept/1", group, id, nil)))
+	mobilizontest.Status(t, http.StatusAccepted, status, msg)
+	_, listed := w.Member(t, w.Inbox(w.alice.IRI), group+"/accept/1")
+	assert.True(t, listed, "kept in alice's inbox, for the application")
+}

@@ -69,9 +69,6 @@ func (r *relay) onSend(ctx context.Context, tx storage.Store, act vocab.Item) er
 		return nil // an actor's own document is not content
 	}
 	obj := objs[0]
-	if owner, err := tx.Objects.Owner(ctx, r.iri); err != nil || owner != r.iri {
-		return ignoreNotFound(err) // no relay (yet)
-	}
 	relayed := s.Collection(obj, Relayed)
 	followers := s.Collection(r.iri, actor.Followers)
 	var before []string
@@ -111,7 +108,9 @@ func (r *relay) onSend(ctx context.Context, tx storage.Store, act vocab.Item) er
 			ann.BCC = append(ann.BCC, ap.IRI(iri))
 		}
 	}
-	if err := r.out.SendIn(ctx, tx, ann); err != nil {
+	if err := r.out.SendIn(ctx, tx, ann); errors.Is(err, outbox.ErrNotLocal) {
+		return nil // no relay (yet): nothing was written
+	} else if err != nil {
 		return fmt.Errorf("mobilizon: relay announce of %s: %w", obj, err)
 	}
 	for _, iri := range current {
@@ -142,8 +141,9 @@ func (r *relay) stripped(act *vocab.Activity) (vocab.Item, error) {
 // keepJoins is the outbox hook that keeps our actors' Joins: a Join sent
 // puts its event in the actor's Joins, pending until the organizer's
 // Accept (unless it was accepted already); a Leave takes it out. A Join
-// of something stored as another type than Event (a group), or of a
-// project (with a target), is not an event's.
+// of what is known to be something else than an event (stored as another
+// type, or a cached remote actor, such as a group), or of a project (with
+// a target), is left alone.
 func keepJoins(ctx context.Context, tx storage.Store, s actor.Scheme, act vocab.Item) error {
 	join, leave := vocab.HasType(act, "Join"), vocab.HasType(act, "Leave")
 	if (!join && !leave) || vocab.TargetOf(act) != nil {
@@ -159,6 +159,13 @@ func keepJoins(ctx context.Context, tx storage.Store, s actor.Scheme, act vocab.
 			continue
 		} else if err != nil && !errors.Is(err, storage.ErrNotFound) {
 			return err
+		}
+		if tx.Actors != nil {
+			if _, err := tx.Actors.Get(ctx, event); err == nil {
+				continue
+			} else if !errors.Is(err, storage.ErrNotFound) {
+				return err
+			}
 		}
 		if leave {
 			if err := ignoreNotFound(tx.Collections.Remove(ctx, joins, event)); err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/fedi-go/fedi"
 	"github.com/fedi-go/fedi/actor"
 	"github.com/fedi-go/fedi/behaviour/mobilizon"
 	"github.com/fedi-go/fedi/internal/fedtest"
@@ -161,4 +162,41 @@ func TestRelayShares(t *testing.T) {
 	mobilizontest.Status(t, http.StatusAccepted, status, msg)
 	_, ok = w.Member(t, shares, w.Bob)
 	assert.False(t, ok, "the share is undone")
+}
+
+// TestSubscribe: our relay follows another instance's relay, whose
+// Accept makes it a subscription (core's following).
+func TestSubscribe(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	follow, err := mobilizon.Subscribe(ctx, w.d, w.relay, w.Bob)
+	require.NoError(t, err)
+	got := w.Received(t, "Follow")
+	require.Len(t, got, 1)
+	assert.Equal(t, w.relay, got[0]["actor"])
+	following := w.Srv.Scheme.Collection(w.relay, actor.Following)
+	m, ok := w.Member(t, following, w.Bob)
+	require.True(t, ok)
+	assert.Equal(t, storage.Pending, m.State)
+	accept := fedtest.JSON(`{"@context":"https://www.w3.org/ns/activitystreams","id":%q,"type":"Accept","actor":%q,"object":%q}`, w.Bob+"/accept/1", w.Bob, follow)
+	status, msg := w.Post(t, w.Bob, w.Inbox(w.relay), accept)
+	mobilizontest.Status(t, http.StatusAccepted, status, msg)
+	m, _ = w.Member(t, following, w.Bob)
+	assert.Equal(t, storage.Accepted, m.State, "subscribed")
+}
+
+// TestRelayNotYet: a relay named in the Options but not created yet
+// announces nothing, and what our actors send goes out as ever.
+func TestRelayNotYet(t *testing.T) {
+	w := &world{}
+	w.World = mobilizontest.New(t, func(f *fedi.Federation) {
+		w.relay = f.Scheme.Actor(mobilizon.RelayName)
+		mobilizon.Register(f.Mux, mobilizon.Options{Outbox: f.Outbox, Relay: w.relay})
+	})
+	w.d = mobilizon.Deps{Store: w.Srv.Store, Outbox: w.Srv.Outbox}
+	w.alice = w.Actor(t, "alice", "Person", nil)
+	ev := w.event(t, vmz.JoinFree, 0)
+	assert.NotNil(t, w.Item(t, ev), "the event is created")
+	_, shared := w.Member(t, w.Srv.Scheme.Collection(ev, actor.Shares), w.relay)
+	assert.False(t, shared)
 }
