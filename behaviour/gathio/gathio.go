@@ -62,7 +62,7 @@ const (
 	Maybe    RSVP = "maybe"    // TentativeAccept
 )
 
-// RSVPs is every answer, in the order above.
+// answers are every RSVP, in the order above.
 var answers = []RSVP{Going, NotGoing, Maybe}
 
 // Type returns the activity type that carries the answer.
