@@ -37,7 +37,7 @@ func ExampleRegister() {
 	// Accept Invite: records the Accept in the recipient's inbox; refuses one of an activity this server never sent
 	// Invite Event: keeps the invitation to the event in the invited actor's invitations, for it to answer going, not going or maybe
 	// Invite Event: stores the activity and lists it in the recipient's inbox
-	// Reject Invite: records the invited actor as notgoing on our invitation's event; only an invited actor answers
+	// Reject Invite: records the invited actor as not going on our invitation's event; only an invited actor answers
 	// Reject Invite: records the Reject in the recipient's inbox; refuses one of an activity this server never sent
 	// TentativeAccept Invite: records the invited actor as maybe on our invitation's event; only an invited actor answers
 	// TentativeAccept Invite: records the TentativeAccept in the recipient's inbox; refuses one of an activity this server never sent

@@ -78,14 +78,12 @@ func (r RSVP) Type() string {
 	return ""
 }
 
-// rsvpOf returns the answer an activity type carries.
-func rsvpOf(typ string) RSVP {
-	for _, r := range answers {
-		if r.Type() == typ {
-			return r
-		}
+// String returns the answer in words: "going", "not going", "maybe".
+func (r RSVP) String() string {
+	if r == NotGoing {
+		return "not going"
 	}
-	return ""
+	return string(r)
 }
 
 // The names of the other collections this package keeps.
