@@ -73,11 +73,18 @@ func (h *Handler) check(ctx context.Context, rt *route, a *Activity, recipients 
 }
 
 // below returns the route that takes what rt passes: the one registered
-// before it for the pattern, else the fallback.
+// before it for the pattern, else the one of the activity type alone,
+// else the fallback.
 func (h *Handler) below(rt *route, a *Activity) *route {
 	if rt.next != nil {
 		if a.Object == nil || rt.next.accept(a.Object) {
 			return rt.next
+		}
+	}
+	// Below the last rule of "Accept Join" comes that of "Accept".
+	if rt.Object != "" {
+		if gen := h.opts.Mux.generic(rt.Activity); gen != nil && (a.Object == nil || gen.accept(a.Object)) {
+			return gen
 		}
 	}
 	if fb := h.opts.Mux.fallbackRoute(); fb != nil && fb != rt {

@@ -306,6 +306,13 @@ func (m *Mux) match(acts, objs []string) *route {
 	return m.fallback
 }
 
+// generic returns the route registered for the activity type alone.
+func (m *Mux) generic(act string) *route {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.routes[routeKey{act, ""}]
+}
+
 func (m *Mux) fallbackRoute() *route {
 	m.mu.RLock()
 	defer m.mu.RUnlock()

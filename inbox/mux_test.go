@@ -101,3 +101,31 @@ func TestMuxStack(t *testing.T) {
 	}
 	assert.Equal(t, []string{"on top of all", "on top, by check", "below"}, docs, "Routes lists stacked rules, top first")
 }
+
+// TestMuxPassToGeneric: what the last rule of "Flag Person" passes goes
+// to the rule of "Flag" alone, not straight to the fallback.
+func TestMuxPassToGeneric(t *testing.T) {
+	var got []string
+	w := &world{}
+	st, count := fedtest.Counting(memory.New())
+	w.count = count
+	w.srv = fedtest.New(t, fedtest.Config{Store: st, NoCore: true, Setup: func(f *fedi.Federation) {
+		inbox.On(f.Mux, "Flag", "generic", func(_ context.Context, a *inbox.Activity, _ vocab.Item) error {
+			got = append(got, "generic")
+			return nil
+		})
+		inbox.Handle(f.Mux, "Flag Person", inbox.Rule[vocab.Item]{Doc: "specific, passes",
+			Check: func(context.Context, *inbox.Activity, vocab.Item) error { return inbox.ErrPass },
+			Apply: func(context.Context, *inbox.Activity, vocab.Item) error {
+				got = append(got, "specific")
+				return nil
+			}})
+	}})
+	w.alice = w.srv.User(t, "alice")
+	w.rem, w.other = fedtest.NewRemote(t), fedtest.NewRemote(t)
+	w.bob = w.rem.Actor(t, "bob", 0)
+	body := fedtest.JSON(`{"id":"%s/flag/1","type":"Flag","actor":%q,"object":%q}`, w.bob, w.bob, w.alice.IRI)
+	status, msg := w.post(t, w.bob, w.inbox(), body)
+	require.Equal(t, http.StatusAccepted, status, msg)
+	assert.Equal(t, []string{"generic"}, got)
+}

@@ -103,3 +103,21 @@ func TestUndoNeverOvertakesWhatItUndoes(t *testing.T) {
 		})
 	}
 }
+
+// TestAnnounceOrderedByWhatItIsAbout: a relay's or a community's
+// Announce of an embedded Update is ordered by the Update's object, as
+// the Announce of its Create was, so that it never overtakes it.
+func TestAnnounceOrderedByWhatItIsAbout(t *testing.T) {
+	e := newEnv(t)
+	alice := e.user("alice")
+	note := ap.IRI(alice + "/note/1")
+	up := vocab.NewActivity("Update", ap.IRI(alice+"/update/1"), ap.IRI(alice), vocab.NewObject("Note", note))
+	ann := vocab.NewActivity("Announce", "", ap.IRI(alice), up)
+	ann.To = ap.ItemCollection{vocab.PublicIRI}
+	_, err := e.out.Send(e.ctx, ann)
+	require.NoError(t, err)
+	ds, err := e.mem.Queue.Lease(e.ctx, 10, time.Minute)
+	require.NoError(t, err)
+	require.Len(t, ds, 1)
+	assert.Equal(t, string(note), ds[0].OrderingKey)
+}

@@ -428,6 +428,14 @@ func (o *Outbox) persist(ctx context.Context, tx storage.Store, p *prepared) err
 // let it).
 func (o *Outbox) orderingKey(ctx context.Context, st storage.Store, p *prepared) (string, error) {
 	obj := firstItem(p.object)
+	// An Announce of an embedded activity (a relay's, a community's) is
+	// about what that activity is about: its Announce of an Update never
+	// overtakes its Announce of the Create.
+	if hasAny(p.types, "Announce") && obj != nil && !obj.IsLink() {
+		if about := firstItem(vocab.ObjectOf(obj)); about != nil {
+			obj = about
+		}
+	}
 	if hasAny(p.types, "Undo") {
 		inner, err := o.lookup(ctx, st, obj)
 		if err != nil {
