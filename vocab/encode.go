@@ -383,7 +383,10 @@ func (e *encoder) coreProp(p parts, pr prop, ki *keyInfo, built bool, first *boo
 	name := propNames[pr]
 	o := p.obj
 	item := func(v ap.Item) error {
-		if v == nil {
+		// An empty IRI (what a Go caller leaves in a field it did not
+		// fill) is no value: writing "" would give a document the
+		// decoder refuses.
+		if iri, ok := v.(ap.IRI); v == nil || ok && iri == "" {
 			return e.null(name, ki, first, w, pr)
 		}
 		e.key(first, name)
@@ -702,7 +705,10 @@ func (e *encoder) commonProp(p parts, pr prop, ki *keyInfo, first *bool, w *writ
 		return nil
 	}
 	item := func(v ap.Item) error {
-		if v == nil {
+		// An empty IRI (what a Go caller leaves in a field it did not
+		// fill) is no value: writing "" would give a document the
+		// decoder refuses.
+		if iri, ok := v.(ap.IRI); v == nil || ok && iri == "" {
 			return e.null(name, ki, first, w, pr)
 		}
 		e.key(first, name)

@@ -242,3 +242,16 @@ func TestEncodeIsStable(t *testing.T) {
 		assert.Equal(t, string(first), string(encode(t, reg, again)))
 	}
 }
+
+// TestEncodeEmptyIRI: an empty IRI left in a field built in Go is not
+// written, so that what is encoded decodes again.
+func TestEncodeEmptyIRI(t *testing.T) {
+	reg := vocab.MustRegistry()
+	o := vocab.NewObject("Note", "https://example.com/notes/1")
+	o.AttributedTo, o.InReplyTo, o.Context = ap.IRI(""), ap.IRI(""), ap.IRI("")
+	b, err := reg.Encode(o)
+	require.NoError(t, err)
+	assert.NotContains(t, string(b), `""`)
+	_, err = reg.Decode(b)
+	assert.NoError(t, err)
+}
