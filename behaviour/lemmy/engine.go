@@ -392,7 +392,7 @@ func (sc scope) authorize(ctx context.Context, x act, c community) error {
 		return nil
 	case kUndo:
 		if x.undoneActor() != x.actor {
-			return forbid(ErrNotCreator)
+			return forbid(ErrNotOwn)
 		}
 		switch x.undoneKind {
 		case kDelete:

@@ -42,7 +42,7 @@ func (r *rules) onSend(ctx context.Context, tx storage.Store, it vocab.Item) err
 		sc.dir = actor.In(r.o.Actors, tx)
 	}
 	if x.kind == kDelete {
-		lemmyItem, err := sc.isItem(ctx, x.item)
+		lemmyItem, err := sc.isItem(ctx, x)
 		if err != nil {
 			return err
 		}
@@ -149,26 +149,51 @@ func (sc scope) communityNamed(ctx context.Context, x act) string {
 	return ""
 }
 
-// isItem reports whether iri is a Lemmy item: a post, a private message,
-// a comment of a community (local, or naming its audience as Lemmy's
-// comments do).
-func (sc scope) isItem(ctx context.Context, iri string) (bool, error) {
-	it, _, stored, err := sc.lookup(ctx, iri)
-	if err != nil || !stored || it == nil {
-		return false, err
-	}
-	if vocab.HasType(it, "Page") || vocab.HasType(it, "ChatMessage") {
-		return true, nil
-	}
-	if !vocab.HasType(it, "Note") {
+// isItem reports whether the object of x, a Delete, is a Lemmy item: a
+// post, a private message, a comment of a community (listed in a local
+// one's comments, or naming its audience as Lemmy's comments and their
+// Delete do). The outbox has tombstoned it already, within the
+// transaction this refusal undoes: the tombstone tells its former type.
+func (sc scope) isItem(ctx context.Context, x act) (bool, error) {
+	o, err := sc.st.Objects.Get(ctx, x.item)
+	if errors.Is(err, storage.ErrNotFound) {
 		return false, nil
 	}
-	if b := vocab.Base(it); b != nil && len(b.Audience) > 0 {
+	if err != nil {
+		return false, err
+	}
+	it, err := sc.reg.Decode(o.Data)
+	if err != nil {
+		return false, nil
+	}
+	typ := o.Type
+	if t, ok := it.(*vocab.Tombstone); ok {
+		typ = string(t.FormerType)
+	}
+	switch typ {
+	case "Page", "ChatMessage":
 		return true, nil
+	case "Note":
+	default:
+		return false, nil
 	}
-	if c, err := sc.communityOfItem(ctx, iri); err != nil || c != "" {
-		return c != "", err
+	for _, src := range []vocab.Item{x.activity, it} {
+		if b := vocab.Base(src); b != nil && len(b.Audience) > 0 {
+			return true, nil
+		}
 	}
-	to, err := sc.messageRecipient(ctx, iri)
-	return to != "", err
+	ms, ok := sc.st.Collections.(storage.Memberships)
+	if !ok {
+		return false, nil
+	}
+	p, err := ms.CollectionsOf(ctx, x.item, storage.PageOptions{Limit: storage.MaxPageLimit})
+	if err != nil {
+		return false, err
+	}
+	for _, m := range p.Members {
+		if _, name, ok := sc.s.ParseCollection(m.IRI); ok && (name == Comments || name == Messages) {
+			return true, nil
+		}
+	}
+	return false, nil
 }

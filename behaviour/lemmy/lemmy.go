@@ -100,6 +100,8 @@ var (
 	// ErrNotCreator refuses a Delete, Update or Undo of a Delete by
 	// someone other than the item's creator.
 	ErrNotCreator = errors.New("lemmy: only the creator of the item may do this")
+	// ErrNotOwn refuses an Undo of another actor's activity.
+	ErrNotOwn = errors.New("lemmy: an Undo undoes only the actor's own activity")
 	// ErrLocked refuses a comment below a locked post or comment.
 	ErrLocked = errors.New("lemmy: the post is locked")
 	// ErrPrivateMessage refuses a private message that is not addressed

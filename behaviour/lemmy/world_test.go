@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -17,6 +18,7 @@ import (
 	"github.com/fedi-go/fedi/behaviour/lemmy"
 	"github.com/fedi-go/fedi/internal/fedtest"
 	"github.com/fedi-go/fedi/internal/testpayload"
+	"github.com/fedi-go/fedi/outbox"
 	"github.com/fedi-go/fedi/signature"
 	"github.com/fedi-go/fedi/storage"
 	"github.com/fedi-go/fedi/storage/memory"
@@ -40,6 +42,7 @@ type world struct {
 	ent           *fedtest.Remote
 	ten           string // the remote community
 	picard, riker string // on ent: a moderator of ten, and not
+	failed        *failures
 	// repl rewrites the corpus IRIs to this world's: payloads about our
 	// community (ours), or about the remote one (theirs).
 	ours, theirs *strings.Replacer
@@ -50,9 +53,11 @@ func newWorld(t *testing.T) *world {
 	ctx := context.Background()
 	st, count := fedtest.Counting(memory.New())
 	w := &world{count: count}
-	w.srv = fedtest.New(t, fedtest.Config{Store: st, Setup: func(f *fedi.Federation) {
-		lemmy.Register(f.Mux, lemmy.Options{Outbox: f.Outbox, Actors: f.Actors, Remote: f.Remote})
-	}})
+	w.failed = &failures{}
+	w.srv = fedtest.New(t, fedtest.Config{Store: st, Options: fedi.Options{Worker: outbox.WorkerOptions{Observe: w.failed.observe}},
+		Setup: func(f *fedi.Federation) {
+			lemmy.Register(f.Mux, lemmy.Options{Outbox: f.Outbox, Actors: f.Actors, Remote: f.Remote})
+		}})
 	w.act = lemmy.Actions{Store: w.srv.Store, Outbox: w.srv.Outbox, Actors: w.srv.LocalActors}
 	w.alice, w.carol, w.dave = w.srv.User(t, "alice"), w.srv.User(t, "carol"), w.srv.User(t, "dave")
 	c, err := w.act.CreateCommunity(ctx, w.alice.IRI, "main", "Main", "<p>the main community</p>")
@@ -89,7 +94,8 @@ func newWorld(t *testing.T) *world {
 	w.ours = strings.NewReplacer(
 		"https://enterprise.lemmy.ml/c/main", w.main, "http://enterprise.lemmy.ml/c/main", w.main,
 		"https://enterprise.lemmy.ml/c/tenforward", w.main, "http://enterprise.lemmy.ml/u/main", w.main,
-		"http://lemmy-alpha:8541/c/main", w.main,
+		"http://lemmy-alpha:8541/c/main", w.main, "https://lemmy-alpha/c/test", w.main, "http://lemmy-alpha/c/main", w.main,
+		"https://lemmy-alpha/u/", w.rem.URL+"/users/", "https://lemmy-alpha/", w.rem.URL+"/",
 		"https://enterprise.lemmy.ml/u/nutomic", w.rem.URL+"/users/eve", "https://voyager.lemmy.ml/u/nutomic", w.carol.IRI,
 		"http://ds9.lemmy.ml/u/", w.rem.URL+"/users/", "http://enterprise.lemmy.ml/u/", w.rem.URL+"/users/",
 		"http://lemmy-alpha:8541/u/", w.rem.URL+"/users/",
@@ -102,6 +108,26 @@ func newWorld(t *testing.T) *world {
 		"http://ds9.lemmy.ml/u/", w.rem.URL+"/users/", "http://ds9.lemmy.ml/", w.rem.URL+"/",
 		"http://enterprise.lemmy.ml/", w.ent.URL+"/", "https://enterprise.lemmy.ml/", w.ent.URL+"/")
 	return w
+}
+
+// failures records the deliveries a worker retried or gave up on.
+type failures struct {
+	mu   sync.Mutex
+	list []outbox.Event
+}
+
+func (f *failures) observe(e outbox.Event) {
+	if e.Kind == outbox.Failed || e.Kind == outbox.Retried {
+		f.mu.Lock()
+		f.list = append(f.list, e)
+		f.mu.Unlock()
+	}
+}
+
+func (f *failures) events() []outbox.Event {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]outbox.Event(nil), f.list...)
 }
 
 // read returns a corpus payload: the package's testdata, or the
@@ -153,11 +179,17 @@ func edit(t *testing.T, body []byte, edits map[string]any) []byte {
 // shared inbox.
 func (w *world) post(t *testing.T, as string, body []byte) (int, string) {
 	t.Helper()
+	return w.postTo(t, as, w.srv.URL+"/inbox", body)
+}
+
+// postTo delivers body, signed by as, to url.
+func (w *world) postTo(t *testing.T, as, url string, body []byte) (int, string) {
+	t.Helper()
 	r := w.rem
 	if strings.HasPrefix(as, w.ent.URL) {
 		r = w.ent
 	}
-	return fedtest.Do(t, r.Signed(t, as, w.srv.URL+"/inbox", body))
+	return fedtest.Do(t, r.Signed(t, as, url, body))
 }
 
 // accept delivers body and requires a 202.
