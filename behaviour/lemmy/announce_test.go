@@ -11,6 +11,7 @@ import (
 
 	"github.com/fedi-go/fedi/actor"
 	"github.com/fedi-go/fedi/behaviour/lemmy"
+	"github.com/fedi-go/fedi/storage"
 )
 
 // announce returns the remote community's Announce of inner, to its
@@ -37,6 +38,9 @@ func TestAnnounced(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
 	post := w.ent.URL + "/post/7"
+	// Dave follows the community too: each Announce has two recipients,
+	// and its effects are had once.
+	require.NoError(t, w.srv.Store.Collections.Add(ctx, w.srv.Scheme.Collection(w.dave.IRI, actor.Following), storage.Member{IRI: w.ten}))
 
 	// The corpus's Announce{Create{Page}}: the Create is on the
 	// community's origin, embedded as is.
@@ -46,6 +50,7 @@ func TestAnnounced(t *testing.T) {
 	assert.Equal(t, w.riker, o.Owner)
 	announceID := w.ent.URL + "/activities/announce/8030b171-803a-4108-94b1-342688f375cf"
 	assert.True(t, w.in(t, w.srv.Scheme.Collection(w.carol.IRI, actor.Inbox), announceID), "in carol's inbox")
+	assert.True(t, w.in(t, w.srv.Scheme.Collection(w.dave.IRI, actor.Inbox), announceID), "in dave's inbox")
 
 	like := w.remoteActivity(t, payload(t, w.theirs, "lemmy-assets__activities_voting_like_note.json", map[string]any{"object": post}),
 		w.rem.URL+"/activities/like/fd61d070-7382-46a9-b2b7-6bb253732877")

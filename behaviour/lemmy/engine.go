@@ -295,37 +295,55 @@ func (sc scope) isModerator(ctx context.Context, c community, who string) (bool,
 	if c.mods == "" || sc.fetch == nil {
 		return false, nil
 	}
-	it, err := sc.fetch(ctx, c.mods)
-	if err != nil {
-		return false, nil
-	}
-	members, first := collectionItems(it)
-	if len(members) == 0 && first != "" {
-		if page, err := sc.fetch(ctx, first); err == nil {
-			members, _ = collectionItems(page)
+	// The collection, then its pages, within a few fetches: Lemmy embeds
+	// the members, fedi serves a page at a time.
+	next := c.mods
+	for range maxModeratorPages {
+		it, err := sc.fetch(ctx, next)
+		if err != nil {
+			return false, nil
 		}
+		members, more := collectionItems(it)
+		if slices.Contains(members, who) {
+			return true, nil
+		}
+		if more == "" || more == next {
+			return false, nil
+		}
+		next = more
 	}
-	return slices.Contains(members, who), nil
+	return false, nil
 }
 
-// collectionItems returns the members of a collection (or page) and the
-// IRI of its first page when it embeds none.
-func collectionItems(it vocab.Item) (members []string, first string) {
+// maxModeratorPages bounds the pages of another server's moderators
+// collection read to find a moderator.
+const maxModeratorPages = 5
+
+// collectionItems returns the members a collection or page embeds and
+// the IRI of the page to read next: the collection's first page when it
+// embeds no members, a page's next.
+func collectionItems(it vocab.Item) (members []string, next string) {
 	switch c := it.(type) {
 	case *vocab.OrderedCollection:
 		if p, ok := c.First.(*vocab.OrderedCollectionPage); ok {
-			return iris(p.OrderedItems), ""
+			return iris(p.OrderedItems), string(vocab.IRIOf(p.Next))
 		}
-		return iris(c.OrderedItems), string(vocab.IRIOf(c.First))
+		if len(c.OrderedItems) > 0 {
+			return iris(c.OrderedItems), ""
+		}
+		return nil, string(vocab.IRIOf(c.First))
 	case *vocab.Collection:
 		if p, ok := c.First.(*vocab.CollectionPage); ok {
-			return iris(p.Items), ""
+			return iris(p.Items), string(vocab.IRIOf(p.Next))
 		}
-		return iris(c.Items), string(vocab.IRIOf(c.First))
+		if len(c.Items) > 0 {
+			return iris(c.Items), ""
+		}
+		return nil, string(vocab.IRIOf(c.First))
 	case *vocab.OrderedCollectionPage:
-		return iris(c.OrderedItems), ""
+		return iris(c.OrderedItems), string(vocab.IRIOf(c.Next))
 	case *vocab.CollectionPage:
-		return iris(c.Items), ""
+		return iris(c.Items), string(vocab.IRIOf(c.Next))
 	}
 	return nil, ""
 }
