@@ -64,6 +64,21 @@ func TestAnnounced(t *testing.T) {
 		w.rem.URL+"/activities/undo/3518565c-24a7-4d9e-8e0a-f7a2f45ac618")
 	w.accept(t, w.ten, w.announce("undo-like", undo))
 	assert.Equal(t, [2]int{0, 0}, w.votes(t, post))
+	// The Like announced again, late: it was applied once, and stays
+	// undone.
+	w.accept(t, w.ten, w.announce("like-late", like))
+	assert.Equal(t, [2]int{0, 0}, w.votes(t, post))
+
+	// What is applied is the activity as its origin serves it, not the
+	// announced copy: this one claims a Dislike by eve, her server says
+	// it is a Like.
+	served := fmt.Appendf(nil, `{"id":%q,"type":"Like","actor":%q,"object":%q}`, w.rem.URL+"/activities/vote/eve", w.eve, post)
+	w.rem.Put(t, w.rem.URL+"/activities/vote/eve", served)
+	w.accept(t, w.ten, w.announce("copy", fmt.Appendf(nil, `{"id":%q,"type":"Dislike","actor":%q,"object":%q}`, w.rem.URL+"/activities/vote/eve", w.eve, post)))
+	assert.Equal(t, [2]int{1, 0}, w.votes(t, post), "eve's server says Like")
+	w.accept(t, w.ten, w.announce("undo-copy", w.remoteActivity(t, fmt.Appendf(nil, `{"id":%q,"type":"Undo","actor":%q,"object":%s}`,
+		w.rem.URL+"/activities/undo/eve", w.eve, served), w.rem.URL+"/activities/undo/eve")))
+	assert.Equal(t, [2]int{0, 0}, w.votes(t, post))
 
 	del := fmt.Appendf(nil, `{"id":%q,"type":"Delete","actor":%q,"object":%q,"to":["https://www.w3.org/ns/activitystreams#Public"],"cc":[%q],"audience":%q}`,
 		w.ent.URL+"/activities/delete/1", w.riker, post, w.ten, w.ten)

@@ -307,7 +307,7 @@ func (sc scope) isModerator(ctx context.Context, c community, who string) (bool,
 		if slices.Contains(members, who) {
 			return true, nil
 		}
-		if more == "" || more == next {
+		if more == "" || more == next || !actor.SameOrigin(more, c.mods) {
 			return false, nil
 		}
 		next = more
