@@ -39,6 +39,15 @@ func TestLocalUsers(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, w.in(t, s.Collection(w.main, lemmy.Comments), reply))
 
+	// An edit, through the outbox, is announced too.
+	o, err := w.srv.Store.Objects.Get(ctx, post)
+	require.NoError(t, err)
+	edited, err := w.srv.Registry.Decode(o.Data)
+	require.NoError(t, err)
+	vocab.Base(edited).Name = vocab.Text("Hello, edited")
+	_, err = w.srv.Send(ctx, vocab.NewActivity("Update", "", ap.IRI(w.carol.IRI), edited))
+	require.NoError(t, err)
+
 	_, err = w.act.Vote(ctx, w.dave.IRI, post, true)
 	require.NoError(t, err)
 	_, err = w.act.Vote(ctx, w.dave.IRI, post, false)
@@ -77,7 +86,7 @@ func TestLocalUsers(t *testing.T) {
 	_, err = w.act.Delete(ctx, w.carol.IRI, post)
 	require.NoError(t, err)
 	assert.True(t, w.hidden(t, post))
-	o, err := w.srv.Store.Objects.Get(ctx, post)
+	o, err = w.srv.Store.Objects.Get(ctx, post)
 	require.NoError(t, err)
 	assert.True(t, o.Deleted.IsZero(), "hidden, not tombstoned")
 	_, err = w.act.Restore(ctx, w.carol.IRI, post)
@@ -103,7 +112,7 @@ func TestLocalUsers(t *testing.T) {
 		}
 	}
 	assert.Equal(t, len(w.announced(t)), announces)
-	assert.Equal(t, 14, announces)
+	assert.Equal(t, 15, announces)
 	assert.Empty(t, w.failed.events(), "no delivery failed")
 }
 

@@ -102,11 +102,12 @@ func (r *rules) onSend(ctx context.Context, tx storage.Store, it vocab.Item) err
 		return nil
 	}
 	c := sc.communityNamed(ctx, x)
-	if c != "" {
-		first, err := tx.Dedupe.Record(ctx, x.id, c)
-		if err != nil || !first {
-			return err
-		}
+	if c == "" {
+		return nil
+	}
+	first, err := tx.Dedupe.Record(ctx, x.id, c)
+	if err != nil || !first {
+		return err
 	}
 	return sc.apply(ctx, x, community{iri: c}, nil)
 }
@@ -125,7 +126,8 @@ func (sc scope) authorizeOwn(ctx context.Context, x act) error {
 }
 
 // communityNamed returns the community a vote or Undo names: its
-// audience (as Lemmy sends it), else the first recipient of the item.
+// audience (as Lemmy sends it), else its item's (the audience, or the
+// first recipient of a post); "" for what names none, not Lemmy's.
 func (sc scope) communityNamed(ctx context.Context, x act) string {
 	for _, src := range []vocab.Item{x.activity, x.undone} {
 		if b := vocab.Base(src); b != nil {
@@ -138,15 +140,7 @@ func (sc scope) communityNamed(ctx context.Context, x act) string {
 	if err != nil || it == nil {
 		return ""
 	}
-	if b := vocab.Base(it); b != nil {
-		if aud := iris(b.Audience); len(aud) > 0 {
-			return aud[0]
-		}
-	}
-	if to := addressees(it); len(to) > 0 {
-		return to[0]
-	}
-	return ""
+	return communityIn(it)
 }
 
 // isItem reports whether the object of x, a Delete, is a Lemmy item: a

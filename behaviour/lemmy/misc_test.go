@@ -112,6 +112,11 @@ func TestNotLemmys(t *testing.T) {
 	theirs := w.rem.URL + "/notes/1"
 	w.accept(t, w.alpha, fmt.Appendf(nil, `{"id":%q,"type":"Create","actor":%q,"to":[%q],"cc":[%q],"object":{"id":%q,"type":"Note","attributedTo":%q,"content":"hi","to":[%q],"cc":[%q]}}`,
 		w.rem.URL+"/create/1", w.alpha, string(vocab.PublicIRI), w.carol.IRI, theirs, w.alpha, string(vocab.PublicIRI), w.carol.IRI))
+	like2 := vocab.NewActivity("Like", "", ap.IRI(w.carol.IRI), ap.IRI(theirs))
+	like2.To = ap.ItemCollection{ap.IRI(w.alpha)}
+	_, err = w.srv.Send(ctx, like2)
+	require.NoError(t, err)
+	assert.Equal(t, [2]int{0, 0}, w.votes(t, theirs), "carol's like of a note is no Lemmy vote")
 	w.accept(t, w.alpha, fmt.Appendf(nil, `{"id":%q,"type":"Delete","actor":%q,"object":%q,"to":[%q]}`, w.rem.URL+"/delete/1", w.alpha, theirs, w.carol.IRI))
 	o, err := w.srv.Store.Objects.Get(ctx, theirs)
 	require.NoError(t, err)
