@@ -138,6 +138,13 @@ func TestLocalMessages(t *testing.T) {
 	_, err = w.act.Restore(ctx, w.carol.IRI, msg)
 	require.NoError(t, err)
 	assert.False(t, w.hidden(t, msg))
+
+	toEve, err := w.act.Message(ctx, w.carol.IRI, w.eve, "<p>hello eve</p>")
+	require.NoError(t, err)
+	w.srv.Drain(t)
+	assert.Empty(t, w.failed.events(), "no delivery failed")
+	require.Len(t, w.rem.Received["/inbox"], 1, "eve's message went to her server")
+	assert.Contains(t, string(w.rem.Received["/inbox"][0]), toEve)
 }
 
 // lemmyServer is a server with the Lemmy behaviour, serving its

@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 
+	ap "github.com/go-ap/activitypub"
+
 	"github.com/fedi-go/fedi/inbox"
 	"github.com/fedi-go/fedi/storage"
 	"github.com/fedi-go/fedi/vocab"
@@ -155,12 +157,7 @@ func (sc scope) privateRecipient(ctx context.Context, obj *vocab.Object, create 
 	if !chat && !vocab.HasType(obj, "Note") {
 		return "", false, nil
 	}
-	aud := vocab.Audience(obj)
-	for _, iri := range vocab.Audience(create) {
-		if !slices.Contains(aud, iri) {
-			aud = append(aud, iri)
-		}
-	}
+	aud := recipients(obj, create)
 	local := len(aud) == 1 && aud[0] != vocab.PublicIRI && sc.dir != nil
 	if local {
 		_, err := sc.dir.ByIRI(ctx, string(aud[0]))
@@ -173,6 +170,21 @@ func (sc scope) privateRecipient(ctx context.Context, obj *vocab.Object, create 
 		return "", false, reject(ErrPrivateMessage)
 	}
 	return "", false, nil
+}
+
+// recipients returns whom a private message addresses, in the Create
+// and its object, each once, besides its sender.
+func recipients(obj *vocab.Object, create *vocab.Activity) []ap.IRI {
+	var out []ap.IRI
+	senders := append(vocab.AttributedTo(obj), vocab.IRIOf(create.Actor))
+	for _, it := range []vocab.Item{obj, create} {
+		for _, iri := range vocab.Audience(it) {
+			if !slices.Contains(out, iri) && !slices.Contains(senders, iri) {
+				out = append(out, iri)
+			}
+		}
+	}
+	return out
 }
 
 // messageRecipient returns the local recipient of the stored private

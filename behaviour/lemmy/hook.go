@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/fedi-go/fedi/actor"
 	"github.com/fedi-go/fedi/storage"
@@ -52,13 +51,7 @@ func (r *rules) onSend(ctx context.Context, tx storage.Store, it vocab.Item) err
 		return nil
 	}
 	if obj, ok := x.object.(*vocab.Object); ok && x.kind == kCreate && vocab.HasType(obj, "ChatMessage") {
-		aud := vocab.Audience(obj)
-		for _, iri := range vocab.Audience(a) {
-			if !slices.Contains(aud, iri) {
-				aud = append(aud, iri)
-			}
-		}
-		if len(aud) != 1 || aud[0] == vocab.PublicIRI {
+		if aud := recipients(obj, a); len(aud) != 1 || aud[0] == vocab.PublicIRI {
 			return ErrPrivateMessage
 		}
 	}

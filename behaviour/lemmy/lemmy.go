@@ -13,22 +13,31 @@
 // origin, or fetched from its own), has its effects here as if it had
 // been received, under the same rules.
 //
+//	f, _ := fedi.New(fedi.Options{..., Serve: serve.Options{Collections: lemmy.Served}})
 //	core.Register(f.Mux, core.Options{Remote: f.Remote})
 //	lemmy.Register(f.Mux, lemmy.Options{Outbox: f.Outbox, Actors: f.Actors, Remote: f.Remote})
 //	act := lemmy.Actions{Store: f.Store, Outbox: f.Outbox, Actors: f.LocalActors}
 //	c, _ := act.CreateCommunity(ctx, alice.IRI, "gophers", "Gophers", "<p>all about Go</p>")
-//	post, _ := act.Post(ctx, alice.IRI, c.IRI, "Hello", "<p>first post</p>")
-//	_, _ = act.Vote(ctx, bob.IRI, post, lemmy.Up)
+//	post, _ := act.Post(ctx, bob.IRI, c.IRI, "Hello", "<p>first post</p>")
+//	_, _ = act.Vote(ctx, alice.IRI, post, true)
 //	up, down, _ := lemmy.Votes(ctx, f.Store, f.Scheme, post) // 1, 0
-//	_, _ = act.Remove(ctx, alice.IRI, post, "off topic")   // hidden
+//	_, _ = act.Remove(ctx, alice.IRI, post, "off topic")   // alice moderates c
 //	hidden, _ := lemmy.Hidden(ctx, f.Store, f.Scheme, post) // true
 //
 // The state is kept in collections (see the names below): a community's
 // moderators (with the Add that made each one), posts and comments; an
 // item's likes and dislikes (the voter, with its vote); the server's
 // deleted, removed and locked items (with the activity that hid or locked
-// each one); a user's private messages. Hidden items stay stored: serving
-// and applications consult Hidden (ServeHidden answers 410 for them).
+// each one); a user's private messages. Hidden items stay stored, and
+// their Undo restores them: serving answers them as gone (wrap the
+// objects handler in ServeHidden) and applications leave out what Hidden
+// reports.
+//
+// Two shapes Lemmy sends are taken only inside a community's Announce:
+// a moderator's removal sent as a Delete (Lemmy 0.17 and later), which
+// the inbox refuses when sent directly since the moderator does not own
+// the item; send and expect Remove instead. And our own users' Deletes of
+// Lemmy items go through Actions.Delete: the outbox would tombstone them.
 package lemmy
 
 import (
