@@ -31,7 +31,7 @@ type plan struct {
 func (r *rules) checkScope(a *inbox.Activity) scope {
 	return scope{st: a.Store, s: a.Scheme(), reg: a.Registry(), dir: a.Directory(), remote: r.o.Remote,
 		fetch: func(ctx context.Context, iri string) (vocab.Item, error) {
-			return r.memo.get(a.DedupeKey+" "+iri, func() (vocab.Item, error) { return a.Resolve(ctx, iri) })
+			return r.memo.get(a.DedupeKey+" "+iri, a.Registry(), func() (vocab.Item, error) { return a.Resolve(ctx, iri) })
 		}}
 }
 

@@ -251,14 +251,16 @@ func base[O vocab.Item](r inbox.Rule[O]) func(m *inbox.Mux, pattern string) {
 // memo keeps, for a short while, what a Check fetched for one activity,
 // so that an activity delivered to several local recipients (an
 // Announce to every local follower of a community) fetches a community's
-// moderators once, within the inbox's fetch budget.
+// moderators once, within the inbox's fetch budget. It keeps documents
+// encoded: each Check decodes its own copy, since typed views write to
+// the items they read.
 type memo struct {
 	mu sync.Mutex
 	m  map[string]memoEntry
 }
 
 type memoEntry struct {
-	it  vocab.Item
+	doc []byte
 	err error
 	at  time.Time
 }
@@ -271,20 +273,29 @@ const (
 func newMemo() *memo { return &memo{m: map[string]memoEntry{}} }
 
 // get returns what fetch returned for key within memoTTL, or calls it.
-func (m *memo) get(key string, fetch func() (vocab.Item, error)) (vocab.Item, error) {
+func (m *memo) get(key string, reg *vocab.Registry, fetch func() (vocab.Item, error)) (vocab.Item, error) {
 	now := time.Now()
 	m.mu.Lock()
 	e, ok := m.m[key]
 	m.mu.Unlock()
 	if ok && now.Sub(e.at) < memoTTL {
-		return e.it, e.err
+		if e.err != nil {
+			return nil, e.err
+		}
+		return reg.Decode(e.doc)
 	}
 	it, err := fetch()
+	if err == nil {
+		if e.doc, err = reg.Encode(it); err != nil {
+			return nil, err
+		}
+	}
+	e.err, e.at = err, now
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if len(m.m) >= memoMax {
-		for k, e := range m.m {
-			if now.Sub(e.at) >= memoTTL {
+		for k, old := range m.m {
+			if now.Sub(old.at) >= memoTTL {
 				delete(m.m, k)
 			}
 		}
@@ -292,7 +303,7 @@ func (m *memo) get(key string, fetch func() (vocab.Item, error)) (vocab.Item, er
 			clear(m.m)
 		}
 	}
-	m.m[key] = memoEntry{it: it, err: err, at: now}
+	m.m[key] = e
 	return it, err
 }
 
