@@ -208,7 +208,7 @@ func Register(m *inbox.Mux, o Options) {
 		{"Dislike Page", "lemmy: a downvote of a post of a local community, one per actor (it replaces an upvote), announced", nil},
 		{"Dislike Note", "lemmy: a downvote of a comment of a local community, one per actor (it replaces an upvote), announced", nil},
 		{"Delete Page", "lemmy: the creator's deletion hides the post (restorable, never destroyed) and is announced; refused from anyone else", base(core.Delete())},
-		{"Delete Note", "lemmy: the creator's deletion hides the comment or private message (restorable) and is announced; refused from anyone else", base(core.Delete())},
+		{"Delete Note", "lemmy: the creator's deletion hides the comment (announced) or private message, restorable; refused from anyone else", base(core.Delete())},
 		{"Delete ChatMessage", "lemmy: the sender's deletion hides the private message (restorable)", base(core.Delete())},
 		{"Remove Page", "lemmy: a moderator's removal hides the post of the community (restorable) and is announced; refused from anyone else", base(core.Remove())},
 		{"Remove Note", "lemmy: a moderator's removal hides the comment of the community (restorable) and is announced; refused from anyone else", base(core.Remove())},
@@ -218,8 +218,8 @@ func Register(m *inbox.Mux, o Options) {
 		{"Remove Person", "lemmy: a moderator removes a moderator of the community, never the last one; announced", base(core.Remove())},
 		{"Undo Like", "lemmy: withdraws the actor's upvote of an item of a local community; announced", base(core.Undo())},
 		{"Undo Dislike", "lemmy: withdraws the actor's downvote of an item of a local community; announced", base(core.Undo())},
-		{"Undo Delete", "lemmy: the creator restores the deleted item (or private message); announced", base(core.Undo())},
-		{"Undo Remove", "lemmy: a moderator restores the removed item, or an earlier removal of a moderator is void; announced", base(core.Undo())},
+		{"Undo Delete", "lemmy: the creator restores the deleted item (announced) or private message", base(core.Undo())},
+		{"Undo Remove", "lemmy: a moderator restores the item removed from a local community; announced", base(core.Undo())},
 		{"Undo Lock", "lemmy: a moderator unlocks the item; announced", base(core.Undo())},
 	} {
 		if p.base != nil && !m.Handles(p.pattern) {
