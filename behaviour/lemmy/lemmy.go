@@ -232,7 +232,11 @@ func Register(m *inbox.Mux, o Options) {
 		if !m.Handles(pattern) {
 			inbox.Handle(m, pattern, core.Announce())
 		}
-		inbox.Stack(m, pattern, r.announced("lemmy: a community's Announce of a "+inner+" about one of its items has the "+inner+"'s effects here, checked as if received"))
+		article := "a "
+		if strings.ContainsAny(inner[:1], "AEIOU") {
+			article = "an "
+		}
+		inbox.Stack(m, pattern, r.announced("lemmy: a community's Announce of "+article+inner+" about one of its items has the "+inner+"'s effects here, checked as if received"))
 	}
 	if !m.Handles("Undo Follow") {
 		inbox.Handle(m, "Undo Follow", core.Undo())
