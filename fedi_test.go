@@ -54,3 +54,24 @@ func TestFollowAcceptCreate(t *testing.T) {
 	require.NoError(t, err, "the Create is in alice's inbox")
 	assert.Equal(t, storage.Accepted, in.State)
 }
+
+// TestLocalDelivery: a note from one of our actors to another is
+// delivered within the server, not refused as a Create of our own
+// object.
+func TestLocalDelivery(t *testing.T) {
+	ctx := context.Background()
+	s := fedtest.New(t, fedtest.Config{})
+	alice, bob := s.User(t, "alice"), s.User(t, "bob")
+	note := vocab.NewObject("Note", "")
+	note.Content = vocab.Text("hi bob")
+	create := vocab.NewActivity("Create", "", ap.IRI(alice.IRI), note)
+	create.To = ap.ItemCollection{ap.IRI(bob.IRI)}
+	id, err := s.Send(ctx, create)
+	require.NoError(t, err)
+	s.Drain(t)
+	_, err = s.Store.Collections.Contains(ctx, s.Scheme.Collection(bob.IRI, actor.Inbox), id)
+	require.NoError(t, err, "in bob's inbox")
+	stats, err := s.Store.Queue.Stats(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, stats.Dead, "nothing was refused")
+}

@@ -361,21 +361,10 @@ func (x Actions) Message(ctx context.Context, from, to, content string) (string,
 	msg := lemmy.NewChatMessage("", ap.IRI(from), ap.IRI(to), content)
 	create := vocab.NewActivity("Create", "", ap.IRI(from), msg)
 	create.To = ap.ItemCollection{ap.IRI(to)}
-	if dir := x.scope(x.Store).dir; dir != nil && dirHas(ctx, dir, to) {
-		// Ours: the outbox's hook gives it to the recipient, and a local
-		// delivery of it would be refused by the inbox (a Create of a
-		// local object). The Create addresses its sender only.
-		create.To = ap.ItemCollection{ap.IRI(from)}
-	}
 	if _, err := x.Outbox.Send(ctx, create); err != nil {
 		return "", err
 	}
 	return string(msg.ID), nil
-}
-
-func dirHas(ctx context.Context, dir actor.Directory, iri string) bool {
-	_, err := dir.ByIRI(ctx, iri)
-	return err == nil
 }
 
 // communityOf returns the community of a stored item.

@@ -8,11 +8,11 @@ package bench
 
 import (
 	"context"
-	"io"
 	"crypto"
 	"crypto/rsa"
 	"crypto/sha256"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
