@@ -61,6 +61,9 @@ func (w *Worker) fanOut(ctx context.Context, d storage.Delivery) (int, error) {
 	}
 	ctx = fetch.WithBudget(ctx, w.opts.FanoutBudget)
 	f := &fanout{w: w, d: d, body: body, from: from, batch: map[string]bool{}}
+	if err := f.readBlocks(ctx); err != nil {
+		return 0, err
+	}
 	for _, t := range targets {
 		if err := f.target(ctx, t); err != nil {
 			return f.enqueued, err
@@ -84,6 +87,10 @@ type fanout struct {
 	enqueued int
 	skipped  int
 	extended time.Time
+	// blocks are the sender's block lists that hold anyone, read once:
+	// most senders block no one, and their fan-outs ask nothing per
+	// recipient.
+	blocks []string
 }
 
 // target adds the inboxes one addressed IRI stands for: a local actor's,
@@ -242,14 +249,29 @@ func (f *fanout) remoteCollection(ctx context.Context, iri string) error {
 // blocked reports whether the sender blocked iri, or iri blocked the
 // sender.
 func (f *fanout) blocked(ctx context.Context, iri string) bool {
-	s := f.w.out.opts.Scheme
 	cols := f.w.out.opts.Store.Collections
-	for _, name := range []string{actor.Blocked, actor.BlockedBy} {
-		if _, err := cols.Contains(ctx, s.Collection(f.from, name), iri); err == nil {
+	for _, coll := range f.blocks {
+		if _, err := cols.Contains(ctx, coll, iri); err == nil {
 			return true
 		}
 	}
 	return false
+}
+
+// readBlocks notes which of the sender's block lists are not empty.
+func (f *fanout) readBlocks(ctx context.Context) error {
+	s := f.w.out.opts.Scheme
+	for _, name := range []string{actor.Blocked, actor.BlockedBy} {
+		coll := s.Collection(f.from, name)
+		n, err := f.w.out.opts.Store.Collections.Count(ctx, coll, storage.Accepted)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			f.blocks = append(f.blocks, coll)
+		}
+	}
+	return nil
 }
 
 // add adds an inbox to the batch, flushing a full one.
