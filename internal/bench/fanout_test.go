@@ -36,7 +36,9 @@ func BenchmarkFanout(b *testing.B) {
 	floor := signFloor(b)
 	for _, followers := range []int{2000, 10000} {
 		b.Run(fmt.Sprintf("followers=%d", followers), func(b *testing.B) {
-			for range b.N {
+			// One fan-out whatever b.N is: it is the unit measured, and
+			// its figures are reported as metrics.
+			{
 				r := fanout(b, hosts, followers)
 				rate := float64(hosts) / r.drain.Seconds()
 				b.ReportMetric(r.drain.Seconds(), "drain-s")

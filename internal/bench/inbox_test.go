@@ -3,7 +3,8 @@
 // decode), and a fan-out against the bare cost of signing, each measured
 // in the same run.
 //
-//	go test -run '^$' -bench . -benchtime 3000x ./internal/bench
+//	go test -run '^$' -bench Inbox -benchtime 8000x ./internal/bench
+//	go test -run '^$' -bench Fanout -benchtime 1x ./internal/bench
 package bench
 
 import (
