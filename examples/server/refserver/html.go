@@ -15,6 +15,7 @@ import (
 	"github.com/microcosm-cc/bluemonday"
 
 	"github.com/fedi-go/fedi/actor"
+	"github.com/fedi-go/fedi/behaviour/lemmy"
 	"github.com/fedi-go/fedi/storage"
 	"github.com/fedi-go/fedi/vocab"
 )
@@ -339,6 +340,12 @@ func (v *htmlView) home() http.Handler {
 		}
 		sort.Slice(actors.Items, func(i, j int) bool { return actors.Items[i].Label < actors.Items[j].Label })
 		p.Sections = append(p.Sections, actors)
+		recent, err := v.recent(ctx, ids)
+		if err != nil {
+			v.fail(w, err)
+			return
+		}
+		p.Sections = append(p.Sections, recent...)
 		shared, err := v.memberSection(ctx, "Received through the shared inbox", f.Scheme.SharedInbox, storage.Accepted, 30)
 		if err != nil {
 			v.fail(w, err)
@@ -390,4 +397,217 @@ func (v *htmlView) queue() http.Handler {
 		p.Sections = []section{dead, hosts}
 		v.render(w, http.StatusOK, p)
 	})
+}
+
+// host is the authority of an IRI, for handles.
+func host(iri string) string {
+	h := strings.TrimPrefix(strings.TrimPrefix(iri, "https://"), "http://")
+	h, _, _ = strings.Cut(h, "/")
+	return h
+}
+
+// actorLabel names an actor for a person: @name@host for ours and for
+// the cached remote actors, else its IRI.
+func (v *htmlView) actorLabel(ctx context.Context, iri string) string {
+	f := v.s.fed
+	if a, err := f.Actors.ByIRI(ctx, iri); err == nil {
+		return "@" + a.Name + "@" + host(iri)
+	}
+	if ra, err := f.Store.Actors.Get(ctx, iri); err == nil && ra.Document != nil {
+		if it, err := f.Registry.Decode(ra.Document); err == nil {
+			if a, ok := it.(*vocab.Actor); ok {
+				if n := vocab.TextOf(a.PreferredUsername); n != "" {
+					return "@" + n + "@" + host(iri)
+				}
+			}
+		}
+	}
+	return iri
+}
+
+// objectLine is a line naming a stored object: its title, linked, with
+// its type and who made it.
+func (v *htmlView) objectLine(ctx context.Context, iri string) item {
+	li := item{Label: iri, Link: iri}
+	o, err := v.s.fed.Store.Objects.Get(ctx, iri)
+	if err != nil {
+		return li
+	}
+	if !o.Deleted.IsZero() {
+		li.Note = "deleted"
+		return li
+	}
+	it, err := v.s.fed.Registry.Decode(o.Data)
+	if err != nil {
+		return li
+	}
+	li.Label = titleOf(it)
+	li.Note = string(it.GetType())
+	if o.Owner != "" && o.Owner != iri {
+		li.Note += " by " + v.actorLabel(ctx, o.Owner)
+	}
+	if b := vocab.Base(it); b != nil && !b.StartTime.IsZero() {
+		li.Note += " · " + b.StartTime.UTC().Format("Mon 2 Jan 2006 15:04 MST")
+	}
+	return li
+}
+
+// plainHTML shows plain text a peer sent (a participation message), its
+// line breaks kept.
+func plainHTML(s string) template.HTML {
+	return template.HTML(strings.ReplaceAll(template.HTMLEscapeString(s), "\n", "<br>"))
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
+}
+
+// homeKinds are the kinds of objects the home page lists, by type.
+var homeKinds = []struct{ title, empty string }{
+	{"Recent notes", "no note yet"},
+	{"Events", "no event yet"},
+	{"Communities", "no community yet"},
+	{"Recent posts in communities", "no post yet"},
+	{"Projects and organizations", "no project yet"},
+	{"Badges", "no badge yet"},
+}
+
+// kindOf is the index in homeKinds of a type, or -1.
+func kindOf(typ string) int {
+	switch typ {
+	case "Note":
+		return 0
+	case "Event":
+		return 1
+	case "Group":
+		return 2
+	case "Page":
+		return 3
+	case "Project", "Organization":
+		return 4
+	case "Badge":
+		return 5
+	}
+	return -1
+}
+
+// recent lists what federated, newest first: the public notes, events,
+// posts, projects and badges our actors sent and received (the latest
+// of each outbox and inbox, and of the shared inbox), the local
+// communities, organizations and events that act.
+func (v *htmlView) recent(ctx context.Context, actors []string) ([]section, error) {
+	const perKind = 15
+	f := v.s.fed
+	type found struct {
+		iri   string
+		added time.Time
+	}
+	lists := make([][]found, len(homeKinds))
+	seen := map[string]bool{}
+	add := func(iri string, added time.Time) {
+		if iri == "" || seen[iri] {
+			return
+		}
+		seen[iri] = true
+		o, err := f.Store.Objects.Get(ctx, iri)
+		if err != nil || !o.Deleted.IsZero() {
+			return
+		}
+		k := kindOf(o.Type)
+		if k < 0 {
+			return
+		}
+		it, err := f.Registry.Decode(o.Data)
+		if err != nil {
+			return
+		}
+		if _, isActor := it.(*vocab.Actor); !isActor && !vocab.IsPublicItem(it) {
+			return
+		}
+		if hidden, err := lemmy.Hidden(ctx, f.Store, f.Scheme, iri); err != nil || hidden {
+			return
+		}
+		lists[k] = append(lists[k], found{iri, added})
+	}
+	// What an activity is about: the object of a Create, or of the
+	// Create an Announce carries.
+	about := func(m storage.Member) {
+		o, err := f.Store.Objects.Get(ctx, m.IRI)
+		if err != nil {
+			return
+		}
+		if o.Type != "Create" && o.Type != "Announce" {
+			add(m.IRI, m.Added)
+			return
+		}
+		it, err := f.Registry.Decode(o.Data)
+		if err != nil {
+			return
+		}
+		obj := vocab.ObjectOf(it)
+		if inner := vocab.ObjectOf(obj); o.Type == "Announce" && inner != nil && vocab.HasType(obj, "Create") {
+			obj = inner
+		}
+		add(string(vocab.IRIOf(obj)), m.Added)
+	}
+	colls := []string{f.Scheme.SharedInbox}
+	for _, a := range actors {
+		colls = append(colls, f.Scheme.Collection(a, actor.Outbox), f.Scheme.Collection(a, actor.Inbox))
+		if ty, err := f.Store.Objects.Get(ctx, a); err == nil && (ty.Type == "Organization" || ty.Type == "Event") {
+			add(a, ty.Updated)
+		}
+	}
+	for _, coll := range colls {
+		p, err := f.Store.Collections.Page(ctx, coll, storage.PageOptions{Limit: 50})
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range p.Members {
+			about(m)
+		}
+	}
+	cp, err := f.Store.Collections.Page(ctx, lemmy.CommunitiesIRI(f.Scheme), storage.PageOptions{Limit: perKind})
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range cp.Members {
+		add(m.IRI, m.Added)
+	}
+	var out []section
+	for k, l := range lists {
+		sort.SliceStable(l, func(i, j int) bool { return l[i].added.After(l[j].added) })
+		sec := section{Title: homeKinds[k].title, Empty: homeKinds[k].empty}
+		for i, fd := range l {
+			if i == perKind {
+				break
+			}
+			var li item
+			switch {
+			case k == 2:
+				li = v.communityLine(ctx, fd.iri)
+			case k == 3:
+				if li, err = v.postLine(ctx, fd.iri); err != nil {
+					return nil, err
+				}
+			case k == 4 || k == 1:
+				li = v.objectLine(ctx, fd.iri)
+				if a, err := f.Actors.ByIRI(ctx, fd.iri); err == nil {
+					li.Label, li.Note = displayName(a), a.Type+" @"+a.Name+"@"+host(fd.iri)
+				}
+			default:
+				li = v.describe(ctx, storage.Member{IRI: fd.iri, Added: fd.added})
+				if o, err := f.Store.Objects.Get(ctx, fd.iri); err == nil {
+					li.Label = v.actorLabel(ctx, o.Owner)
+					li.Link = fd.iri
+					li.Note = fd.added.UTC().Format("2006-01-02 15:04")
+				}
+			}
+			sec.Items = append(sec.Items, li)
+		}
+		out = append(out, sec)
+	}
+	return out, nil
 }
