@@ -266,9 +266,9 @@ func TestCommunity(t *testing.T) {
 	// Only a moderator removes.
 	status, out := a.do("POST", "remove", `{"object":"`+page+`","user":"dave"}`)
 	assert.Equal(t, http.StatusForbidden, status, "dave does not moderate the community: %v", out)
-	assert.Equal(t, false, a.get("votes?object="+q(page)).(map[string]any)["hidden"])
+	assert.Equal(t, false, a.get("votes?object=" + q(page)).(map[string]any)["hidden"])
 	assert.NotEmpty(t, a.post("remove", `{"object":"`+page+`","reason":"off topic"}`)["activity"])
-	assert.Equal(t, true, a.get("votes?object="+q(page)).(map[string]any)["hidden"])
+	assert.Equal(t, true, a.get("votes?object=" + q(page)).(map[string]any)["hidden"])
 	eventually(t, "the removal reaches B", func() bool {
 		return b.get("votes?object=" + q(page)).(map[string]any)["hidden"] == true
 	})
