@@ -15,6 +15,7 @@ import (
 	"github.com/microcosm-cc/bluemonday"
 
 	"github.com/fedi-go/fedi/actor"
+	"github.com/fedi-go/fedi/behaviour/communecter"
 	"github.com/fedi-go/fedi/behaviour/lemmy"
 	"github.com/fedi-go/fedi/storage"
 	"github.com/fedi-go/fedi/vocab"
@@ -138,7 +139,10 @@ func (v *htmlView) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (v *htmlView) objectPage(w http.ResponseWriter, r *http.Request, iri string, o storage.Object, it vocab.Item) {
 	ctx := r.Context()
-	p := page{Title: o.Type, Heading: titleOf(it), Sub: o.Type + " by " + o.Owner}
+	p := page{Title: titleOf(it), Heading: titleOf(it), Sub: o.Type}
+	if o.Owner != "" && o.Owner != iri {
+		p.Sub += " by " + v.actorLabel(ctx, o.Owner)
+	}
 	if b := vocab.Base(it); b != nil {
 		p.Content = sanitize(vocab.TextOf(b.Content))
 		if !b.Published.IsZero() {
@@ -225,12 +229,18 @@ func (v *htmlView) memberSection(ctx context.Context, title, coll string, state 
 	return sec, nil
 }
 
-// describe turns a member into a line: its IRI, and what is stored of
-// it.
+// describe turns a member into a line: an actor by its handle; an
+// activity by what it did to what ("Create Event: Seed swap"), linked
+// to that, with who did it and when; an object by its title; and the
+// content of the object, sanitized.
 func (v *htmlView) describe(ctx context.Context, m storage.Member) item {
-	it := item{Label: m.IRI, Link: m.IRI, Note: "since " + m.Added.UTC().Format("2006-01-02 15:04")}
+	when := m.Added.UTC().Format("2006-01-02 15:04")
+	it := item{Label: m.IRI, Link: m.IRI, Note: "since " + when}
 	o, err := v.s.fed.Store.Objects.Get(ctx, m.IRI)
 	if err != nil {
+		if label := v.actorLabel(ctx, m.IRI); label != m.IRI {
+			it.Label = label
+		}
 		return it
 	}
 	if !o.Deleted.IsZero() {
@@ -241,18 +251,65 @@ func (v *htmlView) describe(ctx context.Context, m storage.Member) item {
 	if err != nil {
 		return it
 	}
-	if obj := vocab.ObjectOf(d); obj != nil && !obj.IsLink() {
-		d = obj
+	if _, isActor := d.(*vocab.Actor); isActor {
+		it.Label = v.actorLabel(ctx, m.IRI)
+		return it
+	}
+	by := ""
+	if o.Owner != "" {
+		by = v.actorLabel(ctx, o.Owner)
+	}
+	if vocab.ObjectOf(d) != nil {
+		// An activity: say what it did, and to what.
+		label, link, body := v.what(ctx, d, 0)
+		it.Label, it.Note = label, "by "+by+" · "+when
+		if link != "" {
+			it.Link = link
+		}
+		hidden, _ := lemmy.Hidden(ctx, v.s.fed.Store, v.s.fed.Scheme, link)
+		if b := vocab.Base(body); body != nil && !body.IsLink() && b != nil && vocab.TextOf(b.Content) != "" && !hidden {
+			it.HTML = sanitize(vocab.TextOf(b.Content))
+		}
+		return it
 	}
 	if b := vocab.Base(d); b != nil {
-		it.Note = string(d.GetType()) + " by " + o.Owner
+		it.Label = titleOf(d)
+		it.Note = string(d.GetType()) + " by " + by + " · " + when
 		if c := vocab.TextOf(b.Content); c != "" {
 			it.HTML = sanitize(c)
-		} else if n := vocab.TextOf(b.Name); n != "" {
-			it.HTML = sanitize(template.HTMLEscapeString(n))
 		}
 	}
 	return it
+}
+
+// what says what an activity did to what: "Create Event: Seed swap",
+// "Announce Create Page: First frost", with the link and the document
+// of what it is about (looked up when the activity names it by IRI).
+func (v *htmlView) what(ctx context.Context, act vocab.Item, depth int) (string, string, vocab.Item) {
+	obj := vocab.ObjectOf(act)
+	label := string(act.GetType())
+	if obj == nil {
+		return label, "", nil
+	}
+	target := string(vocab.IRIOf(obj))
+	if obj.IsLink() {
+		if so, err := v.s.fed.Store.Objects.Get(ctx, target); err == nil && so.Deleted.IsZero() {
+			if dec, err := v.s.fed.Registry.Decode(so.Data); err == nil {
+				obj = dec
+			}
+		}
+	}
+	switch {
+	case obj.IsLink():
+		return label + " " + v.actorLabel(ctx, target), target, nil
+	case depth < 2 && vocab.ObjectOf(obj) != nil:
+		inner, link, body := v.what(ctx, obj, depth+1)
+		return label + " " + inner, link, body
+	}
+	if _, isActor := obj.(*vocab.Actor); isActor {
+		return label + " " + v.actorLabel(ctx, target), target, nil
+	}
+	return label + " " + string(obj.GetType()) + ": " + titleOf(obj), target, obj
 }
 
 func (v *htmlView) actorPage(w http.ResponseWriter, r *http.Request, a *actor.Actor) {
@@ -267,24 +324,32 @@ func (v *htmlView) actorPage(w http.ResponseWriter, r *http.Request, a *actor.Ac
 	if a.ManuallyApprovesFollowers {
 		p.Fields = append(p.Fields, item{Label: "follows", Note: "approved by hand"})
 	}
-	for _, c := range []struct {
+	type coll struct {
 		title, name string
 		state       storage.State
-	}{
-		{"Followers", actor.Followers, storage.Accepted},
-		{"Follow requests waiting", actor.Followers, storage.Pending},
-		{"Following", actor.Following, storage.Accepted},
-		{"Follows sent, not yet accepted", actor.Following, storage.Pending},
-		{"Sent", actor.Outbox, storage.Accepted},
-		{"Received", actor.Inbox, storage.Accepted},
-	} {
-		sec, err := v.memberSection(ctx, c.title, s.Collection(a.IRI, c.name), c.state, 30)
-		if err != nil {
-			v.fail(w, err)
-			return
-		}
-		p.Sections = append(p.Sections, sec)
+		always      bool // shown when empty
 	}
+	add := func(cs ...coll) bool {
+		for _, c := range cs {
+			sec, err := v.memberSection(ctx, c.title, s.Collection(a.IRI, c.name), c.state, 30)
+			if err != nil {
+				v.fail(w, err)
+				return false
+			}
+			if c.always || len(sec.Items) > 0 {
+				p.Sections = append(p.Sections, sec)
+			}
+		}
+		return true
+	}
+	if !add(coll{"Followers", actor.Followers, storage.Accepted, true},
+		coll{"Follow requests waiting", actor.Followers, storage.Pending, false},
+		coll{"Following", actor.Following, storage.Accepted, true},
+		coll{"Follows sent, not yet accepted", actor.Following, storage.Pending, false}) {
+		return
+	}
+	// What the platforms keep (events, posts, members...) reads before
+	// the raw activities.
 	for _, f := range actorSections {
 		secs, err := f(ctx, v, a)
 		if err != nil {
@@ -292,6 +357,9 @@ func (v *htmlView) actorPage(w http.ResponseWriter, r *http.Request, a *actor.Ac
 			return
 		}
 		p.Sections = append(p.Sections, secs...)
+	}
+	if !add(coll{"Sent", actor.Outbox, storage.Accepted, true}, coll{"Received", actor.Inbox, storage.Accepted, true}) {
+		return
 	}
 	v.render(w, http.StatusOK, p)
 }
@@ -336,7 +404,7 @@ func (v *htmlView) home() http.Handler {
 			followers, _ := f.Store.Collections.Count(ctx, f.Scheme.Collection(id, actor.Followers), storage.Accepted)
 			following, _ := f.Store.Collections.Count(ctx, f.Scheme.Collection(id, actor.Following), storage.Accepted)
 			actors.Items = append(actors.Items, item{Label: a.Name, Link: id,
-				Note: a.Type + " · " + strconv.Itoa(followers) + " followers · " + strconv.Itoa(following) + " following"})
+				Note: a.Type + " · " + plural(followers, "follower") + " · " + strconv.Itoa(following) + " following"})
 		}
 		sort.Slice(actors.Items, func(i, j int) bool { return actors.Items[i].Label < actors.Items[j].Label })
 		p.Sections = append(p.Sections, actors)
@@ -591,6 +659,17 @@ func (v *htmlView) recent(ctx context.Context, actors []string) ([]section, erro
 			case k == 3:
 				if li, err = v.postLine(ctx, fd.iri); err != nil {
 					return nil, err
+				}
+			case k == 5:
+				li = v.objectLine(ctx, fd.iri)
+				n, _ := f.Store.Collections.Count(ctx, f.Scheme.Collection(fd.iri, communecter.Holders), storage.Accepted)
+				li.Note += " · " + plural(n, "holder")
+				if o, err := f.Store.Objects.Get(ctx, fd.iri); err == nil {
+					if d, err := f.Registry.Decode(o.Data); err == nil {
+						if b := vocab.Base(d); b != nil {
+							li.HTML = sanitize(vocab.TextOf(b.Content))
+						}
+					}
 				}
 			case k == 4 || k == 1:
 				li = v.objectLine(ctx, fd.iri)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -257,8 +258,30 @@ func voteSections(ctx context.Context, v *htmlView, iri string, it vocab.Item) (
 	if err != nil {
 		return nil, err
 	}
+	var out []section
+	if cs, err := v.comments(ctx, iri); err != nil {
+		return nil, err
+	} else if len(cs) > 0 {
+		sec := section{Title: "Comments (" + strconv.Itoa(len(cs)) + ")"}
+		for _, c := range cs {
+			li := v.objectLine(ctx, c)
+			if hidden, err := lemmy.Hidden(ctx, f.Store, f.Scheme, c); err == nil && hidden {
+				li.Note += " · removed"
+			} else if o, err := f.Store.Objects.Get(ctx, c); err == nil {
+				if d, err := f.Registry.Decode(o.Data); err == nil {
+					li.Label = v.actorLabel(ctx, o.Owner)
+					li.Note = o.Updated.UTC().Format("2006-01-02 15:04")
+					if b := vocab.Base(d); b != nil {
+						li.HTML = sanitize(vocab.TextOf(b.Content))
+					}
+				}
+			}
+			sec.Items = append(sec.Items, li)
+		}
+		out = append(out, sec)
+	}
 	if up+down == 0 && !vocab.HasType(it, "Page") {
-		return nil, nil
+		return out, nil
 	}
 	sec := section{Title: "Votes", Items: []item{{Label: "▲ " + strconv.Itoa(up) + "  ▼ " + strconv.Itoa(down), Note: "score " + strconv.Itoa(up-down)}}}
 	for _, name := range []string{actor.Likes, lemmy.Dislikes} {
@@ -274,7 +297,45 @@ func voteSections(ctx context.Context, v *htmlView, iri string, it vocab.Item) (
 			sec.Items = append(sec.Items, item{Label: v.actorLabel(ctx, m.IRI), Link: m.IRI, Note: word})
 		}
 	}
-	return []section{sec}, nil
+	return append([]section{sec}, out...), nil
+}
+
+// comments returns the comments directly below a post or comment in one
+// of our communities, oldest first (from the community's comments,
+// bounded).
+func (v *htmlView) comments(ctx context.Context, iri string) ([]string, error) {
+	f := v.s.fed
+	o, err := f.Store.Objects.Get(ctx, iri)
+	if err != nil {
+		return nil, nil
+	}
+	it, err := f.Registry.Decode(o.Data)
+	if err != nil {
+		return nil, nil
+	}
+	var out []string
+	for _, c := range vocab.Audience(it) {
+		if ok, err := lemmy.IsCommunity(ctx, f.Store, f.Scheme, string(c)); err != nil || !ok {
+			continue
+		}
+		p, err := f.Store.Collections.Page(ctx, f.Scheme.Collection(string(c), lemmy.Comments), storage.PageOptions{Limit: storage.MaxPageLimit})
+		if err != nil {
+			return nil, err
+		}
+		for i := len(p.Members) - 1; i >= 0; i-- {
+			co, err := f.Store.Objects.Get(ctx, p.Members[i].IRI)
+			if err != nil {
+				continue
+			}
+			if d, err := f.Registry.Decode(co.Data); err == nil {
+				if b := vocab.Base(d); b != nil && slices.Contains(iriStrings(b.InReplyTo), iri) {
+					out = append(out, p.Members[i].IRI)
+				}
+			}
+		}
+		break
+	}
+	return out, nil
 }
 
 // communitySections show a community's posts with their votes and its
@@ -324,8 +385,10 @@ func (v *htmlView) postLine(ctx context.Context, iri string) (item, error) {
 	if err != nil {
 		return li, err
 	}
-	replies, _ := f.Store.Collections.Count(ctx, f.Scheme.Collection(iri, actor.Replies), storage.Accepted)
-	li.Note += " · ▲ " + strconv.Itoa(up) + " ▼ " + strconv.Itoa(down) + " · " + plural(replies, "comment")
+	li.Note += " · ▲ " + strconv.Itoa(up) + " ▼ " + strconv.Itoa(down)
+	if cs, err := v.comments(ctx, iri); err == nil && len(cs) > 0 {
+		li.Note += " · " + plural(len(cs), "comment")
+	}
 	if hidden, err := lemmy.Hidden(ctx, f.Store, f.Scheme, iri); err != nil {
 		return li, err
 	} else if hidden {

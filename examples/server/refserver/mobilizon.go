@@ -384,7 +384,7 @@ func eventSections(ctx context.Context, v *htmlView, iri string, it vocab.Item) 
 		}
 		about.Items = append(about.Items, item{Label: "places", Note: left + " left of " + strconv.Itoa(*ev.MaximumAttendeeCapacity)})
 	}
-	about.Items = append(about.Items, item{Label: "replies", Note: string(ev.RepliesModeration())})
+	about.Items = append(about.Items, item{Label: "replies", Note: repliesWords[ev.RepliesModeration()]})
 	var going, waiting []item
 	ps, err := participations(ctx, v.s, iri)
 	if err != nil {
@@ -407,6 +407,13 @@ func eventSections(ctx context.Context, v *htmlView, iri string, it vocab.Item) 
 		{Title: "Participants (" + strconv.Itoa(len(going)) + ")", Empty: "nobody yet", Items: going},
 		{Title: "Waiting for the organizer's approval (" + strconv.Itoa(len(waiting)) + ")", Empty: "nobody waits", Items: waiting},
 	}, nil
+}
+
+var repliesWords = map[vmz.RepliesModeration]string{
+	"":                   "anyone may reply",
+	vmz.RepliesAllowAll:  "anyone may reply",
+	vmz.RepliesModerated: "replies are moderated",
+	vmz.RepliesClosed:    "closed to replies",
 }
 
 var joinModeWords = map[vmz.JoinMode]string{
