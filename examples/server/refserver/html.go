@@ -156,6 +156,16 @@ func (v *htmlView) objectPage(w http.ResponseWriter, r *http.Request, iri string
 		}
 	}
 	p.Fields = append(p.Fields, item{Label: "id", Link: iri, Note: iri})
+	// What the platforms keep (participants, members, votes) reads
+	// before the likes and shares.
+	for _, f := range objectSections {
+		secs, err := f(ctx, v, iri, it)
+		if err != nil {
+			v.fail(w, err)
+			return
+		}
+		p.Sections = append(p.Sections, secs...)
+	}
 	s := v.s.fed.Scheme
 	for _, c := range []struct{ name, title string }{{actor.Likes, "Likes"}, {actor.Shares, "Shares"}, {actor.Replies, "Replies"}} {
 		sec, err := v.memberSection(ctx, c.title, s.Collection(iri, c.name), storage.Accepted, 50)
@@ -166,14 +176,6 @@ func (v *htmlView) objectPage(w http.ResponseWriter, r *http.Request, iri string
 		if len(sec.Items) > 0 {
 			p.Sections = append(p.Sections, sec)
 		}
-	}
-	for _, f := range objectSections {
-		secs, err := f(ctx, v, iri, it)
-		if err != nil {
-			v.fail(w, err)
-			return
-		}
-		p.Sections = append(p.Sections, secs...)
 	}
 	v.render(w, http.StatusOK, p)
 }
