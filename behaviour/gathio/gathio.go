@@ -86,10 +86,12 @@ func (r RSVP) String() string {
 	return string(r)
 }
 
-// The names of the other collections this package keeps.
+// The names of the other collections this package keeps. Invitations
+// is not Communecter's "invitations", the invitations to projects of the
+// same actor, so that both behaviours can be registered together.
 const (
-	Invited     = "invited"     // the actors invited to one of our events, with the Invite
-	Invitations = "invitations" // the events one of our actors is invited to, with the Invite
+	Invited     = "invited"          // the actors invited to one of our events, with the Invite
+	Invitations = "eventInvitations" // the events one of our actors is invited to, with the Invite
 )
 
 // Sentinel errors of the helpers.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/fedi-go/fedi"
 	"github.com/fedi-go/fedi/actor"
+	"github.com/fedi-go/fedi/behaviour/communecter"
 	"github.com/fedi-go/fedi/behaviour/gathio"
 	"github.com/fedi-go/fedi/inbox"
 	"github.com/fedi-go/fedi/internal/fedtest"
@@ -312,4 +313,12 @@ func TestAnswerEvent(t *testing.T) {
 	notGoing, _, err := gathio.RSVPs(ctx, w.d, w.picnic.IRI, gathio.NotGoing, storage.PageOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, []string{w.Eve}, notGoing, "an invitee's Reject{Event}: not going")
+}
+
+// TestCollectionsApartFromCommunecter: an actor's invitations to events
+// are not kept in the collection where Communecter keeps its invitations
+// to projects, so that an application registering both lists and
+// answers each with its own behaviour.
+func TestCollectionsApartFromCommunecter(t *testing.T) {
+	assert.NotEqual(t, communecter.Invitations, gathio.Invitations)
 }

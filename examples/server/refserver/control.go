@@ -398,6 +398,14 @@ func (c *control) resolve(ctx context.Context, handleOrIRI string) (string, erro
 	if strings.HasPrefix(handleOrIRI, "http://") || strings.HasPrefix(handleOrIRI, "https://") {
 		return handleOrIRI, nil
 	}
+	// A bare name is one of our actors.
+	if name := strings.TrimPrefix(handleOrIRI, "@"); !strings.Contains(name, "@") {
+		a, err := c.s.fed.Actors.ByName(ctx, name)
+		if err != nil {
+			return "", notFound("no local actor %s (a remote one is user@host)", name)
+		}
+		return a.IRI, nil
+	}
 	_, jrd, err := c.fingerJRD(ctx, handleOrIRI)
 	if err != nil {
 		return "", err

@@ -15,6 +15,8 @@ import (
 	"github.com/microcosm-cc/bluemonday"
 
 	"github.com/fedi-go/fedi/actor"
+	"github.com/fedi-go/fedi/behaviour/communecter"
+	"github.com/fedi-go/fedi/behaviour/lemmy"
 	"github.com/fedi-go/fedi/storage"
 	"github.com/fedi-go/fedi/vocab"
 )
@@ -137,7 +139,10 @@ func (v *htmlView) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (v *htmlView) objectPage(w http.ResponseWriter, r *http.Request, iri string, o storage.Object, it vocab.Item) {
 	ctx := r.Context()
-	p := page{Title: o.Type, Heading: titleOf(it), Sub: o.Type + " by " + o.Owner}
+	p := page{Title: titleOf(it), Heading: titleOf(it), Sub: o.Type}
+	if o.Owner != "" && o.Owner != iri {
+		p.Sub += " by " + v.actorLabel(ctx, o.Owner)
+	}
 	if b := vocab.Base(it); b != nil {
 		p.Content = sanitize(vocab.TextOf(b.Content))
 		if !b.Published.IsZero() {
@@ -151,6 +156,16 @@ func (v *htmlView) objectPage(w http.ResponseWriter, r *http.Request, iri string
 		}
 	}
 	p.Fields = append(p.Fields, item{Label: "id", Link: iri, Note: iri})
+	// What the platforms keep (participants, members, votes) reads
+	// before the likes and shares.
+	for _, f := range objectSections {
+		secs, err := f(ctx, v, iri, it)
+		if err != nil {
+			v.fail(w, err)
+			return
+		}
+		p.Sections = append(p.Sections, secs...)
+	}
 	s := v.s.fed.Scheme
 	for _, c := range []struct{ name, title string }{{actor.Likes, "Likes"}, {actor.Shares, "Shares"}, {actor.Replies, "Replies"}} {
 		sec, err := v.memberSection(ctx, c.title, s.Collection(iri, c.name), storage.Accepted, 50)
@@ -161,14 +176,6 @@ func (v *htmlView) objectPage(w http.ResponseWriter, r *http.Request, iri string
 		if len(sec.Items) > 0 {
 			p.Sections = append(p.Sections, sec)
 		}
-	}
-	for _, f := range objectSections {
-		secs, err := f(ctx, v, iri, it)
-		if err != nil {
-			v.fail(w, err)
-			return
-		}
-		p.Sections = append(p.Sections, secs...)
 	}
 	v.render(w, http.StatusOK, p)
 }
@@ -224,12 +231,18 @@ func (v *htmlView) memberSection(ctx context.Context, title, coll string, state 
 	return sec, nil
 }
 
-// describe turns a member into a line: its IRI, and what is stored of
-// it.
+// describe turns a member into a line: an actor by its handle; an
+// activity by what it did to what ("Create Event: Seed swap"), linked
+// to that, with who did it and when; an object by its title; and the
+// content of the object, sanitized.
 func (v *htmlView) describe(ctx context.Context, m storage.Member) item {
-	it := item{Label: m.IRI, Link: m.IRI, Note: "since " + m.Added.UTC().Format("2006-01-02 15:04")}
+	when := m.Added.UTC().Format("2006-01-02 15:04")
+	it := item{Label: m.IRI, Link: m.IRI, Note: "since " + when}
 	o, err := v.s.fed.Store.Objects.Get(ctx, m.IRI)
 	if err != nil {
+		if label := v.actorLabel(ctx, m.IRI); label != m.IRI {
+			it.Label = label
+		}
 		return it
 	}
 	if !o.Deleted.IsZero() {
@@ -240,18 +253,65 @@ func (v *htmlView) describe(ctx context.Context, m storage.Member) item {
 	if err != nil {
 		return it
 	}
-	if obj := vocab.ObjectOf(d); obj != nil && !obj.IsLink() {
-		d = obj
+	if _, isActor := d.(*vocab.Actor); isActor {
+		it.Label = v.actorLabel(ctx, m.IRI)
+		return it
+	}
+	by := ""
+	if o.Owner != "" {
+		by = v.actorLabel(ctx, o.Owner)
+	}
+	if vocab.ObjectOf(d) != nil {
+		// An activity: say what it did, and to what.
+		label, link, body := v.what(ctx, d, 0)
+		it.Label, it.Note = label, "by "+by+" · "+when
+		if link != "" {
+			it.Link = link
+		}
+		hidden, _ := lemmy.Hidden(ctx, v.s.fed.Store, v.s.fed.Scheme, link)
+		if b := vocab.Base(body); body != nil && !body.IsLink() && b != nil && vocab.TextOf(b.Content) != "" && !hidden {
+			it.HTML = sanitize(vocab.TextOf(b.Content))
+		}
+		return it
 	}
 	if b := vocab.Base(d); b != nil {
-		it.Note = string(d.GetType()) + " by " + o.Owner
+		it.Label = titleOf(d)
+		it.Note = string(d.GetType()) + " by " + by + " · " + when
 		if c := vocab.TextOf(b.Content); c != "" {
 			it.HTML = sanitize(c)
-		} else if n := vocab.TextOf(b.Name); n != "" {
-			it.HTML = sanitize(template.HTMLEscapeString(n))
 		}
 	}
 	return it
+}
+
+// what says what an activity did to what: "Create Event: Seed swap",
+// "Announce Create Page: First frost", with the link and the document
+// of what it is about (looked up when the activity names it by IRI).
+func (v *htmlView) what(ctx context.Context, act vocab.Item, depth int) (string, string, vocab.Item) {
+	obj := vocab.ObjectOf(act)
+	label := string(act.GetType())
+	if obj == nil {
+		return label, "", nil
+	}
+	target := string(vocab.IRIOf(obj))
+	if obj.IsLink() {
+		if so, err := v.s.fed.Store.Objects.Get(ctx, target); err == nil && so.Deleted.IsZero() {
+			if dec, err := v.s.fed.Registry.Decode(so.Data); err == nil {
+				obj = dec
+			}
+		}
+	}
+	switch {
+	case obj.IsLink():
+		return label + " " + v.actorLabel(ctx, target), target, nil
+	case depth < 2 && vocab.ObjectOf(obj) != nil:
+		inner, link, body := v.what(ctx, obj, depth+1)
+		return label + " " + inner, link, body
+	}
+	if _, isActor := obj.(*vocab.Actor); isActor {
+		return label + " " + v.actorLabel(ctx, target), target, nil
+	}
+	return label + " " + string(obj.GetType()) + ": " + titleOf(obj), target, obj
 }
 
 func (v *htmlView) actorPage(w http.ResponseWriter, r *http.Request, a *actor.Actor) {
@@ -266,24 +326,32 @@ func (v *htmlView) actorPage(w http.ResponseWriter, r *http.Request, a *actor.Ac
 	if a.ManuallyApprovesFollowers {
 		p.Fields = append(p.Fields, item{Label: "follows", Note: "approved by hand"})
 	}
-	for _, c := range []struct {
+	type coll struct {
 		title, name string
 		state       storage.State
-	}{
-		{"Followers", actor.Followers, storage.Accepted},
-		{"Follow requests waiting", actor.Followers, storage.Pending},
-		{"Following", actor.Following, storage.Accepted},
-		{"Follows sent, not yet accepted", actor.Following, storage.Pending},
-		{"Sent", actor.Outbox, storage.Accepted},
-		{"Received", actor.Inbox, storage.Accepted},
-	} {
-		sec, err := v.memberSection(ctx, c.title, s.Collection(a.IRI, c.name), c.state, 30)
-		if err != nil {
-			v.fail(w, err)
-			return
-		}
-		p.Sections = append(p.Sections, sec)
+		always      bool // shown when empty
 	}
+	add := func(cs ...coll) bool {
+		for _, c := range cs {
+			sec, err := v.memberSection(ctx, c.title, s.Collection(a.IRI, c.name), c.state, 30)
+			if err != nil {
+				v.fail(w, err)
+				return false
+			}
+			if c.always || len(sec.Items) > 0 {
+				p.Sections = append(p.Sections, sec)
+			}
+		}
+		return true
+	}
+	if !add(coll{"Followers", actor.Followers, storage.Accepted, true},
+		coll{"Follow requests waiting", actor.Followers, storage.Pending, false},
+		coll{"Following", actor.Following, storage.Accepted, true},
+		coll{"Follows sent, not yet accepted", actor.Following, storage.Pending, false}) {
+		return
+	}
+	// What the platforms keep (events, posts, members...) reads before
+	// the raw activities.
 	for _, f := range actorSections {
 		secs, err := f(ctx, v, a)
 		if err != nil {
@@ -291,6 +359,9 @@ func (v *htmlView) actorPage(w http.ResponseWriter, r *http.Request, a *actor.Ac
 			return
 		}
 		p.Sections = append(p.Sections, secs...)
+	}
+	if !add(coll{"Sent", actor.Outbox, storage.Accepted, true}, coll{"Received", actor.Inbox, storage.Accepted, true}) {
+		return
 	}
 	v.render(w, http.StatusOK, p)
 }
@@ -335,10 +406,16 @@ func (v *htmlView) home() http.Handler {
 			followers, _ := f.Store.Collections.Count(ctx, f.Scheme.Collection(id, actor.Followers), storage.Accepted)
 			following, _ := f.Store.Collections.Count(ctx, f.Scheme.Collection(id, actor.Following), storage.Accepted)
 			actors.Items = append(actors.Items, item{Label: a.Name, Link: id,
-				Note: a.Type + " · " + strconv.Itoa(followers) + " followers · " + strconv.Itoa(following) + " following"})
+				Note: a.Type + " · " + plural(followers, "follower") + " · " + strconv.Itoa(following) + " following"})
 		}
 		sort.Slice(actors.Items, func(i, j int) bool { return actors.Items[i].Label < actors.Items[j].Label })
 		p.Sections = append(p.Sections, actors)
+		recent, err := v.recent(ctx, ids)
+		if err != nil {
+			v.fail(w, err)
+			return
+		}
+		p.Sections = append(p.Sections, recent...)
 		shared, err := v.memberSection(ctx, "Received through the shared inbox", f.Scheme.SharedInbox, storage.Accepted, 30)
 		if err != nil {
 			v.fail(w, err)
@@ -390,4 +467,228 @@ func (v *htmlView) queue() http.Handler {
 		p.Sections = []section{dead, hosts}
 		v.render(w, http.StatusOK, p)
 	})
+}
+
+// host is the authority of an IRI, for handles.
+func host(iri string) string {
+	h := strings.TrimPrefix(strings.TrimPrefix(iri, "https://"), "http://")
+	h, _, _ = strings.Cut(h, "/")
+	return h
+}
+
+// actorLabel names an actor for a person: @name@host for ours and for
+// the cached remote actors, else its IRI.
+func (v *htmlView) actorLabel(ctx context.Context, iri string) string {
+	f := v.s.fed
+	if a, err := f.Actors.ByIRI(ctx, iri); err == nil {
+		return "@" + a.Name + "@" + host(iri)
+	}
+	if ra, err := f.Store.Actors.Get(ctx, iri); err == nil && ra.Document != nil {
+		if it, err := f.Registry.Decode(ra.Document); err == nil {
+			if a, ok := it.(*vocab.Actor); ok {
+				if n := vocab.TextOf(a.PreferredUsername); n != "" {
+					return "@" + n + "@" + host(iri)
+				}
+			}
+		}
+	}
+	return iri
+}
+
+// objectLine is a line naming a stored object: its title, linked, with
+// its type and who made it.
+func (v *htmlView) objectLine(ctx context.Context, iri string) item {
+	li := item{Label: iri, Link: iri}
+	o, err := v.s.fed.Store.Objects.Get(ctx, iri)
+	if err != nil {
+		return li
+	}
+	if !o.Deleted.IsZero() {
+		li.Note = "deleted"
+		return li
+	}
+	it, err := v.s.fed.Registry.Decode(o.Data)
+	if err != nil {
+		return li
+	}
+	li.Label = titleOf(it)
+	li.Note = string(it.GetType())
+	if o.Owner != "" && o.Owner != iri {
+		li.Note += " by " + v.actorLabel(ctx, o.Owner)
+	}
+	if b := vocab.Base(it); b != nil && !b.StartTime.IsZero() {
+		li.Note += " · " + b.StartTime.UTC().Format("Mon 2 Jan 2006 15:04 MST")
+	}
+	return li
+}
+
+// plainHTML shows plain text a peer sent (a participation message), its
+// line breaks kept.
+func plainHTML(s string) template.HTML {
+	return template.HTML(strings.ReplaceAll(template.HTMLEscapeString(s), "\n", "<br>"))
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
+}
+
+// homeKinds are the kinds of objects the home page lists, by type.
+var homeKinds = []struct{ title, empty string }{
+	{"Recent notes", "no note yet"},
+	{"Events", "no event yet"},
+	{"Communities", "no community yet"},
+	{"Recent posts in communities", "no post yet"},
+	{"Projects and organizations", "no project yet"},
+	{"Badges", "no badge yet"},
+}
+
+// kindOf is the index in homeKinds of a type, or -1.
+func kindOf(typ string) int {
+	switch typ {
+	case "Note":
+		return 0
+	case "Event":
+		return 1
+	case "Group":
+		return 2
+	case "Page":
+		return 3
+	case "Project", "Organization":
+		return 4
+	case "Badge":
+		return 5
+	}
+	return -1
+}
+
+// recent lists what federated, newest first: the public notes, events,
+// posts, projects and badges our actors sent and received (the latest
+// of each outbox and inbox, and of the shared inbox), the local
+// communities, organizations and events that act.
+func (v *htmlView) recent(ctx context.Context, actors []string) ([]section, error) {
+	const perKind = 15
+	f := v.s.fed
+	type found struct {
+		iri   string
+		added time.Time
+	}
+	lists := make([][]found, len(homeKinds))
+	seen := map[string]bool{}
+	add := func(iri string, added time.Time) {
+		if iri == "" || seen[iri] {
+			return
+		}
+		seen[iri] = true
+		o, err := f.Store.Objects.Get(ctx, iri)
+		if err != nil || !o.Deleted.IsZero() {
+			return
+		}
+		k := kindOf(o.Type)
+		if k < 0 {
+			return
+		}
+		it, err := f.Registry.Decode(o.Data)
+		if err != nil {
+			return
+		}
+		if _, isActor := it.(*vocab.Actor); !isActor && !vocab.IsPublicItem(it) {
+			return
+		}
+		if hidden, err := lemmy.Hidden(ctx, f.Store, f.Scheme, iri); err != nil || hidden {
+			return
+		}
+		lists[k] = append(lists[k], found{iri, added})
+	}
+	// What an activity is about: the object of a Create, or of the
+	// Create an Announce carries.
+	about := func(m storage.Member) {
+		o, err := f.Store.Objects.Get(ctx, m.IRI)
+		if err != nil {
+			return
+		}
+		if o.Type != "Create" && o.Type != "Announce" {
+			add(m.IRI, m.Added)
+			return
+		}
+		it, err := f.Registry.Decode(o.Data)
+		if err != nil {
+			return
+		}
+		obj := vocab.ObjectOf(it)
+		if inner := vocab.ObjectOf(obj); o.Type == "Announce" && inner != nil && vocab.HasType(obj, "Create") {
+			obj = inner
+		}
+		add(string(vocab.IRIOf(obj)), m.Added)
+	}
+	colls := []string{f.Scheme.SharedInbox}
+	for _, a := range actors {
+		colls = append(colls, f.Scheme.Collection(a, actor.Outbox), f.Scheme.Collection(a, actor.Inbox))
+		if ty, err := f.Store.Objects.Get(ctx, a); err == nil && (ty.Type == "Organization" || ty.Type == "Event") {
+			add(a, ty.Updated)
+		}
+	}
+	for _, coll := range colls {
+		p, err := f.Store.Collections.Page(ctx, coll, storage.PageOptions{Limit: 50})
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range p.Members {
+			about(m)
+		}
+	}
+	cp, err := f.Store.Collections.Page(ctx, lemmy.CommunitiesIRI(f.Scheme), storage.PageOptions{Limit: perKind})
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range cp.Members {
+		add(m.IRI, m.Added)
+	}
+	var out []section
+	for k, l := range lists {
+		sort.SliceStable(l, func(i, j int) bool { return l[i].added.After(l[j].added) })
+		sec := section{Title: homeKinds[k].title, Empty: homeKinds[k].empty}
+		for i, fd := range l {
+			if i == perKind {
+				break
+			}
+			var li item
+			switch {
+			case k == 2:
+				li = v.communityLine(ctx, fd.iri)
+			case k == 3:
+				if li, err = v.postLine(ctx, fd.iri); err != nil {
+					return nil, err
+				}
+			case k == 5:
+				li = v.objectLine(ctx, fd.iri)
+				n, _ := f.Store.Collections.Count(ctx, f.Scheme.Collection(fd.iri, communecter.Holders), storage.Accepted)
+				li.Note += " · " + plural(n, "holder")
+				if o, err := f.Store.Objects.Get(ctx, fd.iri); err == nil {
+					if d, err := f.Registry.Decode(o.Data); err == nil {
+						if b := vocab.Base(d); b != nil {
+							li.HTML = sanitize(vocab.TextOf(b.Content))
+						}
+					}
+				}
+			case k == 4 || k == 1:
+				li = v.objectLine(ctx, fd.iri)
+				if a, err := f.Actors.ByIRI(ctx, fd.iri); err == nil {
+					li.Label, li.Note = displayName(a), a.Type+" @"+a.Name+"@"+host(fd.iri)
+				}
+			default:
+				li = v.describe(ctx, storage.Member{IRI: fd.iri, Added: fd.added})
+				if o, err := f.Store.Objects.Get(ctx, fd.iri); err == nil {
+					li.Label = v.actorLabel(ctx, o.Owner)
+					li.Link = fd.iri
+					li.Note = fd.added.UTC().Format("2006-01-02 15:04")
+				}
+			}
+			sec.Items = append(sec.Items, li)
+		}
+		out = append(out, sec)
+	}
+	return out, nil
 }

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -23,24 +24,29 @@ import (
 
 	"github.com/fedi-go/fedi"
 	"github.com/fedi-go/fedi/actor"
+	"github.com/fedi-go/fedi/behaviour/communecter"
 	"github.com/fedi-go/fedi/behaviour/core"
+	"github.com/fedi-go/fedi/behaviour/gathio"
+	"github.com/fedi-go/fedi/behaviour/lemmy"
+	"github.com/fedi-go/fedi/behaviour/mobilizon"
 	"github.com/fedi-go/fedi/fetch"
 	"github.com/fedi-go/fedi/inbox"
 	"github.com/fedi-go/fedi/nodeinfo"
 	"github.com/fedi-go/fedi/outbox"
+	"github.com/fedi-go/fedi/serve"
 	"github.com/fedi-go/fedi/storage"
 	"github.com/fedi-go/fedi/storage/memory"
 	"github.com/fedi-go/fedi/storage/postgres"
 	"github.com/fedi-go/fedi/storage/sqlite"
 	"github.com/fedi-go/fedi/vocab"
-	"github.com/fedi-go/fedi/vocab/communecter"
-	"github.com/fedi-go/fedi/vocab/lemmy"
-	"github.com/fedi-go/fedi/vocab/mobilizon"
+	vcc "github.com/fedi-go/fedi/vocab/communecter"
+	vlemmy "github.com/fedi-go/fedi/vocab/lemmy"
+	vmz "github.com/fedi-go/fedi/vocab/mobilizon"
 )
 
 // Registry is the reference server's registry: every bundled vocabulary.
 func Registry() *vocab.Registry {
-	return vocab.MustRegistry(mobilizon.Vocabulary, lemmy.Vocabulary, communecter.Vocabulary)
+	return vocab.MustRegistry(vmz.Vocabulary, vlemmy.Vocabulary, vcc.Vocabulary)
 }
 
 // Server is a configured reference server, ready to Run.
@@ -54,6 +60,13 @@ type Server struct {
 	ctl     *control
 	users   []*actor.Actor
 	storeIs string
+
+	// The platforms' helpers, set by their registrations.
+	mz    mobilizon.Deps
+	gt    gathio.Deps
+	lm    lemmy.Actions
+	cc    *communecter.Client
+	relay *actor.Actor
 }
 
 // New opens the store, wires fedi with every behaviour, and creates the
@@ -88,13 +101,17 @@ func (s *Server) wire(ctx context.Context, st storage.Store) (*Server, error) {
 		Worker:   outbox.WorkerOptions{Concurrency: cfg.Workers, Observe: s.ctl.observeDelivery},
 		Inbox:    inbox.Options{Observe: s.ctl.observeInbox},
 		Software: nodeinfo.Software{Name: "fedi-refserver", Version: fedi.Version, Repository: "https://github.com/fedi-go/fedi"},
+		Serve:    serve.Options{Collections: servedCollections()},
 	})
 	if err != nil {
 		s.closeDB()
 		return nil, fmt.Errorf("the federation: %v", err)
 	}
 	core.Register(s.fed.Mux, core.Options{Remote: s.fed.Remote})
-	registerBehaviours(s)
+	if err := registerBehaviours(ctx, s); err != nil {
+		s.closeDB()
+		return nil, err
+	}
 	for _, name := range cfg.Users {
 		a, err := s.fed.LocalActors.Ensure(ctx, actor.Actor{Name: name, Type: "Person"})
 		if err != nil {
@@ -104,7 +121,7 @@ func (s *Server) wire(ctx context.Context, st storage.Store) (*Server, error) {
 		s.users = append(s.users, a)
 	}
 	s.mux = http.NewServeMux()
-	s.fed.Register(s.mux)
+	s.register(s.mux)
 	s.mux.Handle("GET /{$}", html.home())
 	s.mux.Handle("GET /queue", html.queue())
 	s.mux.HandleFunc("GET /FEDERATION.md", s.federationMD)
@@ -114,6 +131,22 @@ func (s *Server) wire(ctx context.Context, st storage.Store) (*Server, error) {
 	}
 	s.handler = s.mux
 	return s, nil
+}
+
+// register mounts fedi's handlers as Federation.Register does, with the
+// objects handler wrapped by the platforms (Lemmy answers its hidden
+// items as gone).
+func (s *Server) register(mux *http.ServeMux) {
+	f := s.fed
+	shared := "/inbox"
+	if u, err := url.Parse(f.Scheme.SharedInbox); err == nil && u.Path != "" {
+		shared = u.Path
+	}
+	mux.Handle("POST "+shared, f.Inbox)
+	mux.Handle("POST /users/{name}/inbox", f.Inbox)
+	mux.Handle("GET /users/", s.objectsHandler())
+	f.WebFinger.Register(mux)
+	f.NodeInfo.Register(mux)
 }
 
 // Federation returns the wired federation, for tests.
