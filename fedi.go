@@ -293,7 +293,43 @@ func pathOf(iri string) string {
 }
 
 // Run runs the delivery worker until ctx ends.
-func (f *Federation) Run(ctx context.Context) error { return f.Worker.Run(ctx) }
+// It also forgets, every hour, the dedupe records older than
+// DedupeRetention: peers stop retrying within days, and the records
+// need not live forever.
+func (f *Federation) Run(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(time.Hour)
+		defer t.Stop()
+		for {
+			f.prune(ctx)
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	err := f.Worker.Run(ctx)
+	<-done
+	return err
+}
+
+// DedupeRetention is how long the inbox remembers an activity it
+// processed: longer than any peer retries (Mastodon's 16 attempts span
+// about two and a half days).
+const DedupeRetention = 7 * 24 * time.Hour
+
+func (f *Federation) prune(ctx context.Context) {
+	n, err := f.Store.Dedupe.Prune(ctx, time.Now().Add(-DedupeRetention))
+	switch {
+	case err != nil && ctx.Err() == nil:
+		f.log.Warn("fedi: pruning dedupe records", "err", err)
+	case n > 0:
+		f.log.Info("fedi: dedupe records pruned", "count", n)
+	}
+}
 
 // Send sends an activity of one of our actors: see outbox.Outbox.Send.
 func (f *Federation) Send(ctx context.Context, act vocab.Item) (string, error) {
