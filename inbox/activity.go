@@ -5,8 +5,6 @@ import (
 	"errors"
 	"time"
 
-	ap "github.com/go-ap/activitypub"
-
 	"github.com/fedi-go/fedi/actor"
 	"github.com/fedi-go/fedi/signature"
 	"github.com/fedi-go/fedi/storage"
@@ -124,25 +122,4 @@ func (a *Activity) copyFor(r *actor.Actor, st storage.Store) *Activity {
 	c := *a
 	c.Recipient, c.Store = r, st
 	return &c
-}
-
-// iriList returns the IRIs of a property that may be an IRI, an object
-// or a list of either.
-func iriList(it vocab.Item) []string {
-	if it == nil {
-		return nil
-	}
-	if col, ok := it.(ap.ItemCollection); ok {
-		out := make([]string, 0, len(col))
-		for _, el := range col {
-			if iri := vocab.IRIOf(el); iri != "" {
-				out = append(out, string(iri))
-			}
-		}
-		return out
-	}
-	if iri := vocab.IRIOf(it); iri != "" {
-		return []string{string(iri)}
-	}
-	return nil
 }

@@ -42,7 +42,7 @@ const maxEmbedDepth = 4
 //   - the application's block hook.
 func (h *Handler) authorize(ctx context.Context, a *Activity) *Error {
 	act := a.Item
-	actors := iriList(vocab.ActorOf(act))
+	actors := vocab.IRIs(vocab.ActorOf(act))
 	if len(actors) != 1 {
 		return refuse(http.StatusBadRequest, ErrMalformed, "an activity has exactly one actor", nil)
 	}
@@ -132,7 +132,7 @@ func (h *Handler) checkItem(ctx context.Context, authority string, it vocab.Item
 	// An embedded activity's own actor, object and target are checked
 	// against its actor: what it says of other origins is checked too.
 	if inner, ok := it.(*vocab.Activity); ok {
-		innerActor := iriList(inner.Actor)
+		innerActor := vocab.IRIs(inner.Actor)
 		if len(innerActor) != 1 {
 			return nil, refuse(http.StatusBadRequest, ErrMalformed, "an embedded activity has exactly one actor", nil)
 		}
@@ -254,7 +254,7 @@ func (h *Handler) checkUndo(ctx context.Context, a *Activity) *Error {
 	for _, obj := range itemsOf(a.Object) {
 		iri := string(vocab.IRIOf(obj))
 		if !obj.IsLink() {
-			if by := iriList(vocab.ActorOf(obj)); len(by) != 1 || by[0] != a.Actor {
+			if by := vocab.IRIs(vocab.ActorOf(obj)); len(by) != 1 || by[0] != a.Actor {
 				return refuse(http.StatusForbidden, ErrForbidden, "an Undo undoes only the actor's own activities",
 					fmt.Errorf("%s undoes %s by %v", a.Actor, iri, by))
 			}

@@ -351,7 +351,7 @@ func (h *Handler) Process(ctx context.Context, d storage.Delivery) error {
 		return e
 	}
 	a.Received, a.DedupeKey = env.Received, env.Key
-	actors := iriList(vocab.ActorOf(a.Item))
+	actors := vocab.IRIs(vocab.ActorOf(a.Item))
 	if len(actors) != 1 {
 		return Reject(http.StatusBadRequest, "malformed queued activity")
 	}
@@ -413,7 +413,7 @@ func (h *Handler) DeliverLocal(ctx context.Context, inbox string, body []byte, r
 	if e != nil {
 		return e
 	}
-	actors := iriList(vocab.ActorOf(a.Item))
+	actors := vocab.IRIs(vocab.ActorOf(a.Item))
 	if len(actors) != 1 || !h.opts.Scheme.IsLocal(actors[0]) {
 		return Reject(http.StatusBadRequest, "a local delivery of a remote actor's activity")
 	}

@@ -277,8 +277,8 @@ func (h *Handler) goneActorDelete(ctx context.Context, body []byte, verr error) 
 	if e != nil || !slices.Contains(a.Types, "Delete") {
 		return nil
 	}
-	actors := iriList(vocab.ActorOf(a.Item))
-	objects := iriList(vocab.ObjectOf(a.Item))
+	actors := vocab.IRIs(vocab.ActorOf(a.Item))
+	objects := vocab.IRIs(vocab.ObjectOf(a.Item))
 	if len(actors) != 1 || len(objects) != 1 || actors[0] != objects[0] || h.opts.Scheme.IsLocal(actors[0]) || h.opts.Client == nil {
 		return nil
 	}
@@ -443,18 +443,18 @@ func (h *Handler) addressed(ctx context.Context, a *Activity) ([]*actor.Actor, e
 		if err := add(string(vocab.IRIOf(it))); err != nil {
 			return nil, err
 		}
-		for _, inner := range iriList(vocab.ActorOf(it)) {
+		for _, inner := range vocab.IRIs(vocab.ActorOf(it)) {
 			if err := add(inner); err != nil {
 				return nil, err
 			}
 		}
-		for _, inner := range iriList(vocab.ObjectOf(it)) {
+		for _, inner := range vocab.IRIs(vocab.ObjectOf(it)) {
 			if err := add(inner); err != nil {
 				return nil, err
 			}
 		}
 	}
-	for _, iri := range iriList(a.Target) {
+	for _, iri := range vocab.IRIs(a.Target) {
 		if err := add(iri); err != nil {
 			return nil, err
 		}

@@ -182,7 +182,7 @@ func (h *ClientHandler) activity(ctx context.Context, owner string, body []byte)
 	}
 	base := vocab.Base(it)
 	base.ID = "" // §6: the server assigns the ids
-	switch actors := iris(vocab.ActorOf(it)); {
+	switch actors := vocab.IRIs(vocab.ActorOf(it)); {
 	case len(actors) == 0:
 		setActor(it, ap.IRI(owner))
 	case len(actors) != 1 || actors[0] != owner:

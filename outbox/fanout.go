@@ -36,7 +36,7 @@ func (w *Worker) fanOut(ctx context.Context, d storage.Delivery) (int, error) {
 	if base == nil {
 		return 0, fmt.Errorf("outbox: fan-out of %s: not an activity: %w", d.Activity, ErrPermanent)
 	}
-	sender := iris(vocab.ActorOf(it))
+	sender := vocab.IRIs(vocab.ActorOf(it))
 	if len(sender) != 1 {
 		return 0, fmt.Errorf("outbox: fan-out of %s: no actor: %w", d.Activity, ErrPermanent)
 	}

@@ -184,7 +184,7 @@ func (o *Outbox) prepare(ctx context.Context, st storage.Store, act vocab.Item) 
 	if p.typ == "" {
 		return nil, fmt.Errorf("%w: no type", ErrInvalid)
 	}
-	actors := iris(vocab.ActorOf(act))
+	actors := vocab.IRIs(vocab.ActorOf(act))
 	if len(actors) != 1 {
 		return nil, fmt.Errorf("%w: an activity has exactly one actor", ErrInvalid)
 	}
@@ -313,9 +313,9 @@ func (o *Outbox) implicitRecipients(ctx context.Context, st storage.Store, p *pr
 	switch {
 	case hasAny(p.types, "Follow", "Block", "Invite", "Offer"):
 		if hasAny(p.types, "Invite", "Offer") {
-			to = iris(vocab.TargetOf(p.it))
+			to = vocab.IRIs(vocab.TargetOf(p.it))
 		} else {
-			to = iris(p.object)
+			to = vocab.IRIs(p.object)
 		}
 	case hasAny(p.types, "Update", "Delete"):
 		// Whoever received the object is told of its change or its end;
@@ -346,10 +346,10 @@ func (o *Outbox) implicitRecipients(ctx context.Context, st storage.Store, p *pr
 					to = append(to, string(iri))
 				}
 				if len(aud) == 0 {
-					to = append(to, iris(vocab.ObjectOf(inner))...)
+					to = append(to, vocab.IRIs(vocab.ObjectOf(inner))...)
 				}
 			} else {
-				to = append(to, iris(vocab.ActorOf(inner))...)
+				to = append(to, vocab.IRIs(vocab.ActorOf(inner))...)
 			}
 		}
 	}
@@ -517,18 +517,6 @@ func hasAny(types []string, names ...string) bool {
 		}
 	}
 	return false
-}
-
-// iris returns the IRIs of a value that may be an IRI, an object or a
-// list of either.
-func iris(it vocab.Item) []string {
-	var out []string
-	for _, el := range items(it) {
-		if iri := vocab.IRIOf(el); iri != "" {
-			out = append(out, string(iri))
-		}
-	}
-	return out
 }
 
 // items returns the elements of a value that may be a list.

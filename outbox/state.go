@@ -2,7 +2,6 @@ package outbox
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/fedi-go/fedi/actor"
@@ -23,7 +22,7 @@ func (o *Outbox) bookkeep(ctx context.Context, tx storage.Store, p *prepared) er
 	col := func(owner, name string) string { return s.Collection(owner, name) }
 	switch {
 	case hasAny(p.types, "Follow"):
-		for _, target := range iris(p.object) {
+		for _, target := range vocab.IRIs(p.object) {
 			m, err := tx.Collections.Contains(ctx, col(p.actor, actor.Following), target)
 			if err == nil && m.State == storage.Accepted {
 				continue // already following: a repeated Follow changes nothing here
@@ -41,15 +40,15 @@ func (o *Outbox) bookkeep(ctx context.Context, tx storage.Store, p *prepared) er
 			if inner == nil || !vocab.HasType(inner, "Follow") {
 				continue
 			}
-			if by := iris(vocab.ObjectOf(inner)); len(by) != 1 || by[0] != p.actor {
+			if by := vocab.IRIs(vocab.ObjectOf(inner)); len(by) != 1 || by[0] != p.actor {
 				return fmt.Errorf("%w: %s answers a Follow of someone else", ErrInvalid, p.typ)
 			}
 			followers := col(p.actor, actor.Followers)
-			for _, follower := range iris(vocab.ActorOf(inner)) {
+			for _, follower := range vocab.IRIs(vocab.ActorOf(inner)) {
 				if hasAny(p.types, "Accept") {
 					err = tx.Collections.Add(ctx, followers, storage.Member{IRI: follower, Activity: string(vocab.IRIOf(inner))})
 				} else {
-					err = ignoreNotFound(tx.Collections.Remove(ctx, followers, follower))
+					err = storage.IgnoreNotFound(tx.Collections.Remove(ctx, followers, follower))
 				}
 				if err != nil {
 					return err
@@ -57,7 +56,7 @@ func (o *Outbox) bookkeep(ctx context.Context, tx storage.Store, p *prepared) er
 			}
 		}
 	case hasAny(p.types, "Like"):
-		for _, obj := range iris(p.object) {
+		for _, obj := range vocab.IRIs(p.object) {
 			if err := tx.Collections.Add(ctx, col(p.actor, actor.Liked), storage.Member{IRI: obj, Activity: p.id}); err != nil {
 				return err
 			}
@@ -66,17 +65,17 @@ func (o *Outbox) bookkeep(ctx context.Context, tx storage.Store, p *prepared) er
 			}
 		}
 	case hasAny(p.types, "Announce"):
-		for _, obj := range iris(p.object) {
+		for _, obj := range vocab.IRIs(p.object) {
 			if err := o.onOurs(ctx, tx, obj, actor.Shares, p.actor, p.id, true); err != nil {
 				return err
 			}
 		}
 	case hasAny(p.types, "Block"):
-		for _, target := range iris(p.object) {
+		for _, target := range vocab.IRIs(p.object) {
 			if err := tx.Collections.Add(ctx, col(p.actor, actor.Blocked), storage.Member{IRI: target, Activity: p.id}); err != nil {
 				return err
 			}
-			if err := ignoreNotFound(tx.Collections.Remove(ctx, col(p.actor, actor.Followers), target)); err != nil {
+			if err := storage.IgnoreNotFound(tx.Collections.Remove(ctx, col(p.actor, actor.Followers), target)); err != nil {
 				return err
 			}
 		}
@@ -89,7 +88,7 @@ func (o *Outbox) bookkeep(ctx context.Context, tx storage.Store, p *prepared) er
 			if inner == nil {
 				continue
 			}
-			if by := iris(vocab.ActorOf(inner)); len(by) != 1 || by[0] != p.actor {
+			if by := vocab.IRIs(vocab.ActorOf(inner)); len(by) != 1 || by[0] != p.actor {
 				return fmt.Errorf("%w: an Undo of someone else's activity", ErrInvalid)
 			}
 			if err := o.undo(ctx, tx, p.actor, inner); err != nil {
@@ -103,22 +102,22 @@ func (o *Outbox) bookkeep(ctx context.Context, tx storage.Store, p *prepared) er
 // undo reverses what bookkeep did for inner.
 func (o *Outbox) undo(ctx context.Context, tx storage.Store, who string, inner vocab.Item) error {
 	s := o.opts.Scheme
-	objs := iris(vocab.ObjectOf(inner))
+	objs := vocab.IRIs(vocab.ObjectOf(inner))
 	innerID := string(vocab.IRIOf(inner))
 	for _, obj := range objs {
 		var err error
 		switch {
 		case vocab.HasType(inner, "Follow"):
-			err = ignoreNotFound(tx.Collections.Remove(ctx, s.Collection(who, actor.Following), obj))
+			err = storage.IgnoreNotFound(tx.Collections.Remove(ctx, s.Collection(who, actor.Following), obj))
 		case vocab.HasType(inner, "Like"):
-			err = ignoreNotFound(tx.Collections.Remove(ctx, s.Collection(who, actor.Liked), obj))
+			err = storage.IgnoreNotFound(tx.Collections.Remove(ctx, s.Collection(who, actor.Liked), obj))
 			if err == nil {
 				err = o.onOurs(ctx, tx, obj, actor.Likes, who, innerID, false)
 			}
 		case vocab.HasType(inner, "Announce"):
 			err = o.onOurs(ctx, tx, obj, actor.Shares, who, innerID, false)
 		case vocab.HasType(inner, "Block"):
-			err = ignoreNotFound(tx.Collections.Remove(ctx, s.Collection(who, actor.Blocked), obj))
+			err = storage.IgnoreNotFound(tx.Collections.Remove(ctx, s.Collection(who, actor.Blocked), obj))
 		}
 		if err != nil {
 			return err
@@ -134,7 +133,7 @@ func (o *Outbox) onOurs(ctx context.Context, tx storage.Store, obj, name, who, a
 		return nil
 	}
 	if _, err := tx.Objects.Owner(ctx, obj); err != nil {
-		return ignoreNotFound(err)
+		return storage.IgnoreNotFound(err)
 	}
 	coll := o.opts.Scheme.Collection(obj, name)
 	if add {
@@ -142,17 +141,10 @@ func (o *Outbox) onOurs(ctx context.Context, tx storage.Store, obj, name, who, a
 	}
 	m, err := tx.Collections.Contains(ctx, coll, who)
 	if err != nil {
-		return ignoreNotFound(err)
+		return storage.IgnoreNotFound(err)
 	}
 	if activity != "" && m.Activity != "" && m.Activity != activity {
 		return nil // a later Like or Announce stands
 	}
-	return ignoreNotFound(tx.Collections.Remove(ctx, coll, who))
-}
-
-func ignoreNotFound(err error) error {
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil
-	}
-	return err
+	return storage.IgnoreNotFound(tx.Collections.Remove(ctx, coll, who))
 }

@@ -129,3 +129,12 @@ func CheckStored(kind, iri string, doc []byte) error {
 	}
 	return nil
 }
+
+// IgnoreNotFound returns nil for an error wrapping ErrNotFound, and err
+// otherwise: for removals of what may already be gone.
+func IgnoreNotFound(err error) error {
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	return err
+}

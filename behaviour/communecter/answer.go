@@ -218,7 +218,7 @@ func applyAnswerBadge(ctx context.Context, a *inbox.Activity, typ string, as ass
 		if typ == "Accept" {
 			err = a.Store.Collections.Add(ctx, ans.coll, storage.Member{IRI: ans.who, Activity: as.ID})
 		} else {
-			err = ignoreNotFound(a.Store.Collections.Remove(ctx, ans.coll, ans.who))
+			err = storage.IgnoreNotFound(a.Store.Collections.Remove(ctx, ans.coll, ans.who))
 		}
 		if err != nil {
 			return err
@@ -254,7 +254,7 @@ func AnswerJoin(typ string) inbox.Rule[vocab.Item] {
 				if typ == "Accept" {
 					err = a.Store.Collections.Add(ctx, c.coll, storage.Member{IRI: c.who, Activity: string(join.ID)})
 				} else {
-					err = ignoreNotFound(a.Store.Collections.Remove(ctx, c.coll, c.who))
+					err = storage.IgnoreNotFound(a.Store.Collections.Remove(ctx, c.coll, c.who))
 				}
 				if err != nil {
 					return err

@@ -136,7 +136,7 @@ func (e env) sentJoin(ctx context.Context, act *vocab.Activity, sender string) e
 	}
 	coll := e.scheme.Collection(sender, MemberOf)
 	if vocab.HasType(act, "Leave") {
-		return ignoreNotFound(e.st.Collections.Remove(ctx, coll, proj))
+		return storage.IgnoreNotFound(e.st.Collections.Remove(ctx, coll, proj))
 	}
 	if m, ok, err := member(ctx, e.st, coll, proj); err != nil || ok && m.State == storage.Accepted {
 		return err // a member already: its membership stands
@@ -153,7 +153,7 @@ func (e env) sentAnswer(ctx context.Context, act *vocab.Activity, sender string,
 		if accept {
 			return e.st.Collections.Add(ctx, coll, storage.Member{IRI: who, Activity: activity})
 		}
-		return ignoreNotFound(e.st.Collections.Remove(ctx, coll, who))
+		return storage.IgnoreNotFound(e.st.Collections.Remove(ctx, coll, who))
 	}
 	id := string(ans.ID)
 	switch {

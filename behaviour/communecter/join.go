@@ -128,7 +128,7 @@ func Leave() inbox.Rule[vocab.Item] {
 			if err != nil || !ok {
 				return orRecord(ctx, a, err)
 			}
-			return ignoreNotFound(a.Store.Collections.Remove(ctx, a.Scheme().Collection(p.IRI, Members), who))
+			return storage.IgnoreNotFound(a.Store.Collections.Remove(ctx, a.Scheme().Collection(p.IRI, Members), who))
 		},
 	}
 }

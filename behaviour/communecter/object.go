@@ -115,7 +115,7 @@ func forget(ctx context.Context, a *inbox.Activity, iri string, names ...string)
 			cursor = p.Next
 		}
 		for _, coll := range drop {
-			if err := ignoreNotFound(a.Store.Collections.Remove(ctx, coll, iri)); err != nil {
+			if err := storage.IgnoreNotFound(a.Store.Collections.Remove(ctx, coll, iri)); err != nil {
 				return err
 			}
 		}

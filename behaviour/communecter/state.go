@@ -370,13 +370,6 @@ func storeActivity(ctx context.Context, st storage.Store, id, typ, by string, ra
 	return err
 }
 
-func ignoreNotFound(err error) error {
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil
-	}
-	return err
-}
-
 // one returns the IRI of a value that is a single IRI or object, or "".
 func one(it vocab.Item) string {
 	if it == nil {

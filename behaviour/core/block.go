@@ -28,7 +28,7 @@ func Block() inbox.Rule[ap.IRI] {
 				return err
 			}
 			for _, name := range []string{actor.Followers, actor.Following} {
-				if err := ignoreNotFound(a.Store.Collections.Remove(ctx, s.Collection(who, name), a.Actor)); err != nil {
+				if err := storage.IgnoreNotFound(a.Store.Collections.Remove(ctx, s.Collection(who, name), a.Actor)); err != nil {
 					return err
 				}
 			}

@@ -28,7 +28,7 @@ func collectionRule(doc string, add bool) inbox.Rule[vocab.Item] {
 	return inbox.Rule[vocab.Item]{
 		Doc: doc,
 		Check: func(ctx context.Context, a *inbox.Activity, obj vocab.Item) error {
-			targets := iris(a.Target)
+			targets := vocab.IRIs(a.Target)
 			if len(targets) != 1 {
 				return inbox.Reject(http.StatusBadRequest, "an Add or Remove names one target collection")
 			}
@@ -42,13 +42,13 @@ func collectionRule(doc string, add bool) inbox.Rule[vocab.Item] {
 			return nil
 		},
 		Apply: func(ctx context.Context, a *inbox.Activity, obj vocab.Item) error {
-			target := iris(a.Target)[0]
-			for _, iri := range iris(obj) {
+			target := vocab.IRIs(a.Target)[0]
+			for _, iri := range vocab.IRIs(obj) {
 				var err error
 				if add {
 					err = a.Store.Collections.Add(ctx, target, storage.Member{IRI: iri, Activity: a.ID})
 				} else {
-					err = ignoreNotFound(a.Store.Collections.Remove(ctx, target, iri))
+					err = storage.IgnoreNotFound(a.Store.Collections.Remove(ctx, target, iri))
 				}
 				if err != nil {
 					return err
@@ -81,7 +81,7 @@ func ownsCollection(ctx context.Context, a *inbox.Activity, target string) (bool
 	}
 	ra, err := a.Store.Actors.Get(ctx, a.Actor)
 	if err != nil || ra.Document == nil {
-		return false, ignoreNotFound(err)
+		return false, storage.IgnoreNotFound(err)
 	}
 	var doc map[string]json.RawMessage
 	if json.Unmarshal(ra.Document, &doc) != nil {

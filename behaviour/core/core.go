@@ -18,8 +18,6 @@ import (
 	"context"
 	"errors"
 
-	ap "github.com/go-ap/activitypub"
-
 	"github.com/fedi-go/fedi/actor"
 	"github.com/fedi-go/fedi/inbox"
 	"github.com/fedi-go/fedi/storage"
@@ -91,34 +89,6 @@ func isOurs(ctx context.Context, a *inbox.Activity, iri string) (bool, error) {
 		return false, nil
 	}
 	return err == nil, err
-}
-
-func ignoreNotFound(err error) error {
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil
-	}
-	return err
-}
-
-// iris returns the IRIs of a value that may be an IRI, an object or a
-// list of either.
-func iris(it vocab.Item) []string {
-	if it == nil {
-		return nil
-	}
-	if col, ok := it.(ap.ItemCollection); ok {
-		var out []string
-		for _, el := range col {
-			if iri := vocab.IRIOf(el); iri != "" {
-				out = append(out, string(iri))
-			}
-		}
-		return out
-	}
-	if iri := vocab.IRIOf(it); iri != "" {
-		return []string{string(iri)}
-	}
-	return nil
 }
 
 // stored returns the stored item iri, decoded, or nil when it is not

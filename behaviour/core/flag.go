@@ -43,7 +43,7 @@ func Move(o Options) inbox.Rule[ap.IRI] {
 			if string(obj) != a.Actor {
 				return inbox.Forbid("a Move moves the actor itself")
 			}
-			targets := iris(a.Target)
+			targets := vocab.IRIs(a.Target)
 			if len(targets) != 1 {
 				return inbox.Reject(http.StatusBadRequest, "a Move names one target")
 			}
@@ -53,7 +53,7 @@ func Move(o Options) inbox.Rule[ap.IRI] {
 			}
 			var aka []string
 			if act, ok := it.(*vocab.Actor); ok {
-				aka = iris(act.AlsoKnownAs)
+				aka = vocab.IRIs(act.AlsoKnownAs)
 			}
 			if !slices.Contains(aka, a.Actor) {
 				return inbox.Forbid("the new account does not name the old one in alsoKnownAs")

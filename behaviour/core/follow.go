@@ -70,7 +70,7 @@ func Follow(o Options) inbox.Rule[ap.IRI] {
 // answered, embedded, addressed to its actor.
 func NewAnswer(who, typ string, answered vocab.Item) *vocab.Activity {
 	ans := vocab.NewActivity(typ, "", ap.IRI(who), answered)
-	if to := iris(vocab.ActorOf(answered)); len(to) > 0 {
+	if to := vocab.IRIs(vocab.ActorOf(answered)); len(to) > 0 {
 		ans.To = ap.ItemCollection{ap.IRI(to[0])}
 	}
 	return ans
@@ -87,7 +87,7 @@ func AcceptFollow() inbox.Rule[vocab.Item] {
 // RejectFollow handles the Reject of a Follow one of our actors sent.
 func RejectFollow() inbox.Rule[vocab.Item] {
 	return answerFollow("Reject", "removes the refused follow from the follower's following", func(ctx context.Context, a *inbox.Activity, following, followed, _ string) error {
-		return ignoreNotFound(a.Store.Collections.Remove(ctx, following, followed))
+		return storage.IgnoreNotFound(a.Store.Collections.Remove(ctx, following, followed))
 	})
 }
 
@@ -101,7 +101,7 @@ func answerFollow(typ, doc string, apply func(ctx context.Context, a *inbox.Acti
 		if it == nil || !vocab.HasType(it, "Follow") || !a.Scheme().IsLocal(so.Owner) {
 			return "", "", inbox.Reject(http.StatusUnprocessableEntity, typ+"s a Follow this server never sent")
 		}
-		if to := iris(vocab.ObjectOf(it)); len(to) != 1 || to[0] != a.Actor {
+		if to := vocab.IRIs(vocab.ObjectOf(it)); len(to) != 1 || to[0] != a.Actor {
 			return "", "", inbox.Forbid(typ + "s a Follow of another actor")
 		}
 		return so.Owner, follow, nil
@@ -133,7 +133,7 @@ func Answer(typ string) inbox.Rule[vocab.Item] {
 	return inbox.Rule[vocab.Item]{
 		Doc: "records the " + typ + " in the recipient's inbox; refuses one of an activity this server never sent",
 		Check: func(ctx context.Context, a *inbox.Activity, obj vocab.Item) error {
-			for _, iri := range iris(obj) {
+			for _, iri := range vocab.IRIs(obj) {
 				if !a.Scheme().IsLocal(iri) {
 					continue
 				}

@@ -45,7 +45,7 @@ func CacheObject(ctx context.Context, a *inbox.Activity, obj vocab.Item) error {
 		return err
 	}
 	if base := vocab.Base(obj); base != nil {
-		for _, parent := range iris(base.InReplyTo) {
+		for _, parent := range vocab.IRIs(base.InReplyTo) {
 			ours, err := isOurs(ctx, a, parent)
 			if err != nil {
 				return err
@@ -118,7 +118,7 @@ func Delete() inbox.Rule[vocab.Item] {
 	return inbox.Rule[vocab.Item]{
 		Doc: "tombstones the cached object (owner only); a Delete of the actor marks it gone and removes it from our collections",
 		Apply: func(ctx context.Context, a *inbox.Activity, obj vocab.Item) error {
-			for _, iri := range iris(obj) {
+			for _, iri := range vocab.IRIs(obj) {
 				if iri == a.Actor {
 					if err := deleteActor(ctx, a); err != nil {
 						return err
@@ -170,7 +170,7 @@ func deleteActor(ctx context.Context, a *inbox.Activity) error {
 				return err
 			}
 			for _, m := range p.Members {
-				if err := ignoreNotFound(a.Store.Collections.Remove(ctx, m.IRI, a.Actor)); err != nil {
+				if err := storage.IgnoreNotFound(a.Store.Collections.Remove(ctx, m.IRI, a.Actor)); err != nil {
 					return err
 				}
 			}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/fedi-go/fedi/actor"
 	"github.com/fedi-go/fedi/inbox"
+	"github.com/fedi-go/fedi/storage"
 	"github.com/fedi-go/fedi/vocab"
 )
 
@@ -33,7 +34,7 @@ func Undo() inbox.Rule[vocab.Item] {
 			}
 			id := string(vocab.IRIOf(undone))
 			s := a.Scheme()
-			for _, target := range iris(vocab.ObjectOf(undone)) {
+			for _, target := range vocab.IRIs(vocab.ObjectOf(undone)) {
 				var err error
 				switch {
 				case vocab.HasType(undone, "Follow"):
@@ -65,10 +66,10 @@ func removeMember(ctx context.Context, a *inbox.Activity, coll, who, id, owner s
 	}
 	m, err := a.Store.Collections.Contains(ctx, coll, who)
 	if err != nil {
-		return ignoreNotFound(err)
+		return storage.IgnoreNotFound(err)
 	}
 	if id != "" && m.Activity != "" && m.Activity != id {
 		return nil
 	}
-	return ignoreNotFound(a.Store.Collections.Remove(ctx, coll, who))
+	return storage.IgnoreNotFound(a.Store.Collections.Remove(ctx, coll, who))
 }

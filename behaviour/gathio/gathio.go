@@ -250,34 +250,8 @@ func storedActivity(ctx context.Context, st storage.Store, reg *vocab.Registry, 
 // invitees returns whom an Invite invites: its target, or, without one,
 // its to.
 func invitees(inv *vocab.Activity) []string {
-	if t := iris(inv.Target); len(t) > 0 {
+	if t := vocab.IRIs(inv.Target); len(t) > 0 {
 		return t
 	}
-	return iris(inv.To)
-}
-
-func iris(it vocab.Item) []string {
-	if it == nil {
-		return nil
-	}
-	if col, ok := it.(ap.ItemCollection); ok {
-		var out []string
-		for _, el := range col {
-			if iri := vocab.IRIOf(el); iri != "" {
-				out = append(out, string(iri))
-			}
-		}
-		return out
-	}
-	if iri := vocab.IRIOf(it); iri != "" {
-		return []string{string(iri)}
-	}
-	return nil
-}
-
-func ignoreNotFound(err error) error {
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil
-	}
-	return err
+	return vocab.IRIs(inv.To)
 }

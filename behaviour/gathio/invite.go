@@ -127,7 +127,7 @@ func ourInvite(ctx context.Context, a *inbox.Activity, obj vocab.Item) (*invitat
 	if !vocab.HasType(inv, "Invite") || !a.Scheme().IsLocal(row.Owner) {
 		return nil, nil
 	}
-	events := iris(inv.Object)
+	events := vocab.IRIs(inv.Object)
 	if len(events) != 1 {
 		return nil, nil
 	}
@@ -146,7 +146,7 @@ func record(ctx context.Context, st storage.Store, s actor.Scheme, event, who st
 		if r == rsvp {
 			err = st.Collections.Add(ctx, coll, storage.Member{IRI: who, Activity: id})
 		} else {
-			err = ignoreNotFound(st.Collections.Remove(ctx, coll, who))
+			err = storage.IgnoreNotFound(st.Collections.Remove(ctx, coll, who))
 		}
 		if err != nil {
 			return err
@@ -207,7 +207,7 @@ func Respond(ctx context.Context, d Deps, who, invite string, rsvp RSVP) (string
 		if inv == nil || !vocab.HasType(inv, "Invite") || !slices.Contains(invitees(inv), who) {
 			return fmt.Errorf("%w: %s to %s", ErrNotInvited, invite, who)
 		}
-		events, inviter := iris(inv.Object), iris(inv.Actor)
+		events, inviter := vocab.IRIs(inv.Object), vocab.IRIs(inv.Actor)
 		if len(events) != 1 || len(inviter) != 1 {
 			return fmt.Errorf("%w: %s names no single event", ErrNotInvited, invite)
 		}

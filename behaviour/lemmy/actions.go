@@ -391,7 +391,7 @@ func communityIn(it vocab.Item) string {
 	if b == nil {
 		return ""
 	}
-	if aud := iris(b.Audience); len(aud) > 0 {
+	if aud := vocab.IRIs(b.Audience); len(aud) > 0 {
 		return aud[0]
 	}
 	if vocab.HasType(it, "Page") {

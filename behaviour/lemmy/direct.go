@@ -247,7 +247,7 @@ func (sc scope) applyPrivate(ctx context.Context, p plan, data []byte) error {
 		}
 		return sc.st.Collections.Add(ctx, DeletedIRI(sc.s), storage.Member{IRI: x.item, Activity: x.id})
 	case kUndo:
-		return ignoreNotFound(sc.st.Collections.Remove(ctx, DeletedIRI(sc.s), x.item))
+		return storage.IgnoreNotFound(sc.st.Collections.Remove(ctx, DeletedIRI(sc.s), x.item))
 	}
 	return nil
 }

@@ -62,7 +62,7 @@ func parse(it vocab.Item, object, target vocab.Item) (act, bool) {
 	if !ok {
 		return act{}, false
 	}
-	actors := iris(a.Actor)
+	actors := vocab.IRIs(a.Actor)
 	if len(actors) != 1 {
 		return act{}, false
 	}
@@ -76,7 +76,7 @@ func parse(it vocab.Item, object, target vocab.Item) (act, bool) {
 	if x.kind == "" || object == nil {
 		return act{}, false
 	}
-	if t := iris(target); len(t) == 1 {
+	if t := vocab.IRIs(target); len(t) == 1 {
 		x.target = t[0]
 	}
 	if x.kind == kUndo {
@@ -90,14 +90,14 @@ func parse(it vocab.Item, object, target vocab.Item) (act, bool) {
 				break
 			}
 		}
-		items := iris(u.Object)
+		items := vocab.IRIs(u.Object)
 		if x.undoneKind == "" || len(items) != 1 {
 			return act{}, false
 		}
 		x.undone, x.item = u, items[0]
 		return x, true
 	}
-	items := iris(object)
+	items := vocab.IRIs(object)
 	if len(items) != 1 {
 		return act{}, false
 	}
@@ -107,7 +107,7 @@ func parse(it vocab.Item, object, target vocab.Item) (act, bool) {
 
 // undoneActor returns the actor of the undone activity.
 func (x act) undoneActor() string {
-	if by := iris(x.undone.Actor); len(by) == 1 {
+	if by := vocab.IRIs(x.undone.Actor); len(by) == 1 {
 		return by[0]
 	}
 	return ""
@@ -270,10 +270,10 @@ func (sc scope) remoteCommunity(ctx context.Context, iri string) (community, boo
 	if !ok || string(c.ID) != iri {
 		return community{}, false, nil
 	}
-	mods := iris(c.Moderators)
+	mods := vocab.IRIs(c.Moderators)
 	if len(mods) == 0 {
 		// Newer Lemmy names the moderators collection in attributedTo.
-		mods = iris(c.AttributedTo)
+		mods = vocab.IRIs(c.AttributedTo)
 	}
 	out := community{iri: iri}
 	if len(mods) == 1 && actor.SameOrigin(mods[0], iri) {
@@ -326,24 +326,24 @@ func collectionItems(it vocab.Item) (members []string, next string) {
 	switch c := it.(type) {
 	case *vocab.OrderedCollection:
 		if p, ok := c.First.(*vocab.OrderedCollectionPage); ok {
-			return iris(p.OrderedItems), string(vocab.IRIOf(p.Next))
+			return vocab.IRIs(p.OrderedItems), string(vocab.IRIOf(p.Next))
 		}
 		if len(c.OrderedItems) > 0 {
-			return iris(c.OrderedItems), ""
+			return vocab.IRIs(c.OrderedItems), ""
 		}
 		return nil, string(vocab.IRIOf(c.First))
 	case *vocab.Collection:
 		if p, ok := c.First.(*vocab.CollectionPage); ok {
-			return iris(p.Items), string(vocab.IRIOf(p.Next))
+			return vocab.IRIs(p.Items), string(vocab.IRIOf(p.Next))
 		}
 		if len(c.Items) > 0 {
-			return iris(c.Items), ""
+			return vocab.IRIs(c.Items), ""
 		}
 		return nil, string(vocab.IRIOf(c.First))
 	case *vocab.OrderedCollectionPage:
-		return iris(c.OrderedItems), string(vocab.IRIOf(c.Next))
+		return vocab.IRIs(c.OrderedItems), string(vocab.IRIOf(c.Next))
 	case *vocab.CollectionPage:
-		return iris(c.Items), string(vocab.IRIOf(c.Next))
+		return vocab.IRIs(c.Items), string(vocab.IRIOf(c.Next))
 	}
 	return nil, ""
 }
@@ -595,7 +595,7 @@ func (sc scope) apply(ctx context.Context, x act, c community, data []byte) erro
 			if !c.local {
 				return nil
 			}
-			return ignoreNotFound(sc.st.Collections.Remove(ctx, c.mods, x.item))
+			return storage.IgnoreNotFound(sc.st.Collections.Remove(ctx, c.mods, x.item))
 		}
 		return sc.hideIfStored(ctx, RemovedIRI(sc.s), x)
 	case kAdd:
@@ -614,7 +614,7 @@ func (sc scope) apply(ctx context.Context, x act, c community, data []byte) erro
 // hideIfStored adds the stored item x is about to coll.
 func (sc scope) hideIfStored(ctx context.Context, coll string, x act) error {
 	if _, err := sc.st.Objects.Owner(ctx, x.item); err != nil {
-		return ignoreNotFound(err)
+		return storage.IgnoreNotFound(err)
 	}
 	return sc.st.Collections.Add(ctx, coll, storage.Member{IRI: x.item, Activity: x.id})
 }
@@ -629,18 +629,18 @@ func (sc scope) undo(ctx context.Context, x act) error {
 		coll := sc.s.Collection(x.item, votes(x.undoneKind))
 		m, err := sc.st.Collections.Contains(ctx, coll, x.actor)
 		if err != nil {
-			return ignoreNotFound(err)
+			return storage.IgnoreNotFound(err)
 		}
 		if id := string(x.undone.ID); id != "" && m.Activity != "" && m.Activity != id {
 			if _, err := sc.st.Objects.Owner(ctx, id); err == nil {
 				return nil // an older vote, which a later one replaced
 			}
 		}
-		if err := ignoreNotFound(sc.st.Collections.Remove(ctx, coll, x.actor)); err != nil {
+		if err := storage.IgnoreNotFound(sc.st.Collections.Remove(ctx, coll, x.actor)); err != nil {
 			return err
 		}
 		if x.undoneKind == kLike && sc.s.IsLocal(x.actor) {
-			return ignoreNotFound(sc.st.Collections.Remove(ctx, sc.s.Collection(x.actor, actor.Liked), x.item))
+			return storage.IgnoreNotFound(sc.st.Collections.Remove(ctx, sc.s.Collection(x.actor, actor.Liked), x.item))
 		}
 		return nil
 	case kDelete:
@@ -652,11 +652,11 @@ func (sc scope) undo(ctx context.Context, x act) error {
 		if owner != x.actor {
 			coll = RemovedIRI(sc.s)
 		}
-		return ignoreNotFound(sc.st.Collections.Remove(ctx, coll, x.item))
+		return storage.IgnoreNotFound(sc.st.Collections.Remove(ctx, coll, x.item))
 	case kRemove:
-		return ignoreNotFound(sc.st.Collections.Remove(ctx, RemovedIRI(sc.s), x.item))
+		return storage.IgnoreNotFound(sc.st.Collections.Remove(ctx, RemovedIRI(sc.s), x.item))
 	case kLock:
-		return ignoreNotFound(sc.st.Collections.Remove(ctx, LockedIRI(sc.s), x.item))
+		return storage.IgnoreNotFound(sc.st.Collections.Remove(ctx, LockedIRI(sc.s), x.item))
 	}
 	return nil
 }
@@ -676,11 +676,11 @@ func (sc scope) vote(ctx context.Context, who, item, kind, id string) error {
 	if kind == kLike {
 		other = kDislike
 	}
-	if err := ignoreNotFound(sc.st.Collections.Remove(ctx, sc.s.Collection(item, votes(other)), who)); err != nil {
+	if err := storage.IgnoreNotFound(sc.st.Collections.Remove(ctx, sc.s.Collection(item, votes(other)), who)); err != nil {
 		return err
 	}
 	if kind == kDislike && sc.s.IsLocal(who) {
-		if err := ignoreNotFound(sc.st.Collections.Remove(ctx, sc.s.Collection(who, actor.Liked), item)); err != nil {
+		if err := storage.IgnoreNotFound(sc.st.Collections.Remove(ctx, sc.s.Collection(who, actor.Liked), item)); err != nil {
 			return err
 		}
 	}
@@ -720,12 +720,12 @@ func (sc scope) storeItem(ctx context.Context, x act, obj vocab.Item) error {
 		return err
 	}
 	if base := vocab.Base(obj); base != nil {
-		for _, parent := range iris(base.InReplyTo) {
+		for _, parent := range vocab.IRIs(base.InReplyTo) {
 			if !sc.s.IsLocal(parent) {
 				continue
 			}
 			if _, err := sc.st.Objects.Owner(ctx, parent); err != nil {
-				if err := ignoreNotFound(err); err != nil {
+				if err := storage.IgnoreNotFound(err); err != nil {
 					return err
 				}
 				continue

@@ -5,6 +5,7 @@ import (
 
 	"github.com/fedi-go/fedi/actor"
 	"github.com/fedi-go/fedi/inbox"
+	"github.com/fedi-go/fedi/storage"
 	"github.com/fedi-go/fedi/vocab"
 )
 
@@ -19,10 +20,10 @@ func (r *rules) undoFollow() inbox.Rule[vocab.Item] {
 		if !ok || !vocab.HasType(f, "Follow") {
 			return "", nil
 		}
-		if by := iris(f.Actor); len(by) != 1 || by[0] != a.Actor {
+		if by := vocab.IRIs(f.Actor); len(by) != 1 || by[0] != a.Actor {
 			return "", nil
 		}
-		to := iris(f.Object)
+		to := vocab.IRIs(f.Object)
 		if len(to) != 1 {
 			return "", nil
 		}
@@ -49,7 +50,7 @@ func (r *rules) undoFollow() inbox.Rule[vocab.Item] {
 			if a.Recipient != nil && a.Recipient.IRI != c {
 				return inbox.ListInInbox(ctx, a)
 			}
-			return ignoreNotFound(a.Store.Collections.Remove(ctx, a.Scheme().Collection(c, actor.Followers), a.Actor))
+			return storage.IgnoreNotFound(a.Store.Collections.Remove(ctx, a.Scheme().Collection(c, actor.Followers), a.Actor))
 		},
 	}
 }

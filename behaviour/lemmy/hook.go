@@ -124,7 +124,7 @@ func (sc scope) authorizeOwn(ctx context.Context, x act) error {
 func (sc scope) communityNamed(ctx context.Context, x act) string {
 	for _, src := range []vocab.Item{x.activity, x.undone} {
 		if b := vocab.Base(src); b != nil {
-			if aud := iris(b.Audience); len(aud) > 0 {
+			if aud := vocab.IRIs(b.Audience); len(aud) > 0 {
 				return aud[0]
 			}
 		}

@@ -49,8 +49,6 @@ import (
 	"sync"
 	"time"
 
-	ap "github.com/go-ap/activitypub"
-
 	"github.com/fedi-go/fedi/actor"
 	"github.com/fedi-go/fedi/behaviour/core"
 	"github.com/fedi-go/fedi/inbox"
@@ -309,34 +307,6 @@ func (m *memo) get(key string, reg *vocab.Registry, fetch func() (vocab.Item, er
 	}
 	m.m[key] = e
 	return it, err
-}
-
-// iris returns the IRIs of a value that may be an IRI, an object or a
-// list of either.
-func iris(it vocab.Item) []string {
-	if it == nil {
-		return nil
-	}
-	if col, ok := it.(ap.ItemCollection); ok {
-		var out []string
-		for _, el := range col {
-			if iri := vocab.IRIOf(el); iri != "" {
-				out = append(out, string(iri))
-			}
-		}
-		return out
-	}
-	if iri := vocab.IRIOf(it); iri != "" {
-		return []string{string(iri)}
-	}
-	return nil
-}
-
-func ignoreNotFound(err error) error {
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil
-	}
-	return err
 }
 
 // contains reports whether member is an accepted member of coll.

@@ -31,12 +31,12 @@ func RejectJoin() inbox.Rule[vocab.Item] {
 		func(ctx context.Context, a *inbox.Activity, j ourJoin) error {
 			m, err := a.Store.Collections.Contains(ctx, j.joins, j.event)
 			if err != nil {
-				return ignoreNotFound(err)
+				return storage.IgnoreNotFound(err)
 			}
 			if m.Activity != "" && m.Activity != j.id {
 				return nil // a Reject of an older Join leaves the newer one waiting
 			}
-			return ignoreNotFound(a.Store.Collections.Remove(ctx, j.joins, j.event))
+			return storage.IgnoreNotFound(a.Store.Collections.Remove(ctx, j.joins, j.event))
 		})
 }
 
@@ -57,7 +57,7 @@ func findJoin(ctx context.Context, st storage.Store, reg *vocab.Registry, s acto
 	if !vocab.HasType(it, "Join") || !s.IsLocal(row.Owner) || vocab.TargetOf(it) != nil {
 		return ourJoin{}, false, nil // a Join of a project names it as its target
 	}
-	events := iris(vocab.ObjectOf(it))
+	events := vocab.IRIs(vocab.ObjectOf(it))
 	if len(events) != 1 {
 		return ourJoin{}, false, nil
 	}

@@ -172,7 +172,7 @@ func Decide(ctx context.Context, d Deps, organizer, join string, accept bool) (s
 		if !ok {
 			return fmt.Errorf("%w: %s is not a stored Join", ErrNotPending, join)
 		}
-		who, events := iris(j.Actor), iris(j.Object)
+		who, events := vocab.IRIs(j.Actor), vocab.IRIs(j.Object)
 		if len(who) != 1 || len(events) != 1 {
 			return fmt.Errorf("%w: %s is not a Join of one event", ErrNotPending, join)
 		}

@@ -62,8 +62,6 @@ import (
 	"errors"
 	"fmt"
 
-	ap "github.com/go-ap/activitypub"
-
 	"github.com/fedi-go/fedi/actor"
 	"github.com/fedi-go/fedi/behaviour/core"
 	"github.com/fedi-go/fedi/inbox"
@@ -263,34 +261,6 @@ func storedItem(ctx context.Context, st storage.Store, reg *vocab.Registry, iri 
 		return nil, o, fmt.Errorf("mobilizon: stored %s: %w", iri, err)
 	}
 	return it, o, nil
-}
-
-func ignoreNotFound(err error) error {
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil
-	}
-	return err
-}
-
-// iris returns the IRIs of a value that may be an IRI, an object or a
-// list of either.
-func iris(it vocab.Item) []string {
-	if it == nil {
-		return nil
-	}
-	if col, ok := it.(ap.ItemCollection); ok {
-		var out []string
-		for _, el := range col {
-			if iri := vocab.IRIOf(el); iri != "" {
-				out = append(out, string(iri))
-			}
-		}
-		return out
-	}
-	if iri := vocab.IRIOf(it); iri != "" {
-		return []string{string(iri)}
-	}
-	return nil
 }
 
 // answer returns an Accept or Reject (typ) by who of the activity

@@ -55,7 +55,7 @@ func (r *relay) onSend(ctx context.Context, tx storage.Store, act vocab.Item) er
 	if !ok {
 		return nil
 	}
-	by := iris(a.Actor)
+	by := vocab.IRIs(a.Actor)
 	if len(by) != 1 || by[0] == r.iri {
 		return nil
 	}
@@ -63,7 +63,7 @@ func (r *relay) onSend(ctx context.Context, tx storage.Store, act vocab.Item) er
 	if !create && !update && !del {
 		return nil
 	}
-	objs := iris(a.Object)
+	objs := vocab.IRIs(a.Object)
 	s := r.out.Scheme()
 	if len(objs) != 1 || !s.IsLocal(objs[0]) || objs[0] == by[0] {
 		return nil // an actor's own document is not content
@@ -149,12 +149,12 @@ func keepJoins(ctx context.Context, tx storage.Store, s actor.Scheme, act vocab.
 	if (!join && !leave) || vocab.TargetOf(act) != nil {
 		return nil
 	}
-	by := iris(vocab.ActorOf(act))
+	by := vocab.IRIs(vocab.ActorOf(act))
 	if len(by) != 1 {
 		return nil
 	}
 	joins := s.Collection(by[0], Joins)
-	for _, event := range iris(vocab.ObjectOf(act)) {
+	for _, event := range vocab.IRIs(vocab.ObjectOf(act)) {
 		if o, err := tx.Objects.Get(ctx, event); err == nil && o.Type != "Event" {
 			continue
 		} else if err != nil && !errors.Is(err, storage.ErrNotFound) {
@@ -168,7 +168,7 @@ func keepJoins(ctx context.Context, tx storage.Store, s actor.Scheme, act vocab.
 			}
 		}
 		if leave {
-			if err := ignoreNotFound(tx.Collections.Remove(ctx, joins, event)); err != nil {
+			if err := storage.IgnoreNotFound(tx.Collections.Remove(ctx, joins, event)); err != nil {
 				return err
 			}
 			continue

@@ -42,7 +42,7 @@ func RemoveFromGroup() inbox.Rule[vocab.Item] {
 			if !ok {
 				return inbox.ErrPass
 			}
-			targets := iris(obj)
+			targets := vocab.IRIs(obj)
 			if len(targets) != 1 {
 				return inbox.ErrPass
 			}
@@ -71,7 +71,7 @@ func RemoveFromGroup() inbox.Rule[vocab.Item] {
 		Apply: func(ctx context.Context, a *inbox.Activity, obj vocab.Item) error {
 			s := a.Scheme()
 			ourGroup := slices.ContainsFunc(groupCandidates(a), s.IsLocal)
-			for _, iri := range iris(obj) {
+			for _, iri := range vocab.IRIs(obj) {
 				if s.IsLocal(iri) && !ourGroup {
 					continue
 				}
@@ -101,9 +101,9 @@ func RemoveFromGroup() inbox.Rule[vocab.Item] {
 // groupCandidates returns the IRIs a Remove names as where its object is
 // removed from: its target and its origin.
 func groupCandidates(a *inbox.Activity) []string {
-	out := iris(a.Target)
+	out := vocab.IRIs(a.Target)
 	if act := a.Activity(); act != nil {
-		out = append(out, iris(act.Origin)...)
+		out = append(out, vocab.IRIs(act.Origin)...)
 	}
 	return out
 }
@@ -130,7 +130,7 @@ func belongsTo(obj vocab.Item, group *vocab.Actor) bool {
 	if slices.Contains(vocab.AttributedTo(obj), g) || slices.Contains(vocab.Audience(obj), g) {
 		return true
 	}
-	if base := vocab.Base(obj); base != nil && slices.Contains(iris(base.Context), string(g)) {
+	if base := vocab.Base(obj); base != nil && slices.Contains(vocab.IRIs(base.Context), string(g)) {
 		return true
 	}
 	return false
@@ -190,7 +190,7 @@ func moderates(ctx context.Context, a *inbox.Activity, group *vocab.Actor, who s
 			if !ok || !slices.Contains(moderatingRoles, m.Role) {
 				continue
 			}
-			if by := iris(m.Actor); len(by) == 1 && by[0] == who && slices.Contains(iris(m.Object), g) {
+			if by := vocab.IRIs(m.Actor); len(by) == 1 && by[0] == who && slices.Contains(vocab.IRIs(m.Object), g) {
 				return true, nil
 			}
 		}

@@ -66,7 +66,7 @@ func closedEvent(ctx context.Context, st storage.Store, reg *vocab.Registry, s a
 	if base == nil || obj.IsLink() {
 		return storedEvent{}, false, nil
 	}
-	for _, parent := range iris(base.InReplyTo) {
+	for _, parent := range vocab.IRIs(base.InReplyTo) {
 		ev, ok, err := localEvent(ctx, st, reg, s, parent)
 		if err != nil {
 			return storedEvent{}, false, err
