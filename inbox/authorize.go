@@ -219,7 +219,7 @@ func (h *Handler) checkCreate(ctx context.Context, a *Activity) *Error {
 
 // checkOwned: an Update or Delete touches only what the actor owns.
 func (h *Handler) checkOwned(ctx context.Context, a *Activity) *Error {
-	for _, obj := range itemsOf(a.Object) {
+	for _, obj := range vocab.Items(a.Object) {
 		iri := string(vocab.IRIOf(obj))
 		if iri == "" {
 			return refuse(http.StatusBadRequest, ErrMalformed, "the object of an Update or Delete has an id", nil)
@@ -251,7 +251,7 @@ func (h *Handler) checkOwned(ctx context.Context, a *Activity) *Error {
 
 // checkUndo: an Undo undoes only the actor's own activities.
 func (h *Handler) checkUndo(ctx context.Context, a *Activity) *Error {
-	for _, obj := range itemsOf(a.Object) {
+	for _, obj := range vocab.Items(a.Object) {
 		iri := string(vocab.IRIOf(obj))
 		if !obj.IsLink() {
 			if by := vocab.IRIs(vocab.ActorOf(obj)); len(by) != 1 || by[0] != a.Actor {
@@ -303,21 +303,4 @@ func attributedTo(it vocab.Item) []string {
 		out = append(out, string(iri))
 	}
 	return out
-}
-
-// itemsOf returns the items of a value that may be a list.
-func itemsOf(it vocab.Item) []vocab.Item {
-	if it == nil {
-		return nil
-	}
-	if col, ok := it.(ap.ItemCollection); ok {
-		out := make([]vocab.Item, 0, len(col))
-		for _, el := range col {
-			if el != nil {
-				out = append(out, el)
-			}
-		}
-		return out
-	}
-	return []vocab.Item{it}
 }

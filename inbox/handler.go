@@ -439,7 +439,7 @@ func (h *Handler) addressed(ctx context.Context, a *Activity) ([]*actor.Actor, e
 			return nil, err
 		}
 	}
-	for _, it := range itemsOf(a.Object) {
+	for _, it := range vocab.Items(a.Object) {
 		if err := add(string(vocab.IRIOf(it))); err != nil {
 			return nil, err
 		}

@@ -225,7 +225,7 @@ func (o *Outbox) prepare(ctx context.Context, st storage.Store, act vocab.Item) 
 // embeds to the activity's own, so that they are reached and, like the
 // activity's, stored and delivered nowhere (ActivityPub §6).
 func hideObjectRecipients(p *prepared) {
-	for _, it := range items(p.object) {
+	for _, it := range vocab.Items(p.object) {
 		obj := vocab.Base(it)
 		if obj == nil || it.IsLink() {
 			continue
@@ -281,7 +281,7 @@ func (o *Outbox) completeObject(ctx context.Context, st storage.Store, p *prepar
 		p.base.CC, obj.CC = union(p.base.CC, obj.CC), union(obj.CC, p.base.CC)
 		p.base.Audience, obj.Audience = union(p.base.Audience, obj.Audience), union(obj.Audience, p.base.Audience)
 	case slices.Contains(p.types, "Update"), slices.Contains(p.types, "Delete"):
-		for _, it := range items(a.Object) {
+		for _, it := range vocab.Items(a.Object) {
 			iri := string(vocab.IRIOf(it))
 			if iri == "" {
 				return fmt.Errorf("%w: the object of an %s needs an id", ErrInvalid, p.typ)
@@ -320,7 +320,7 @@ func (o *Outbox) implicitRecipients(ctx context.Context, st storage.Store, p *pr
 	case hasAny(p.types, "Update", "Delete"):
 		// Whoever received the object is told of its change or its end;
 		// otherwise their copies would outlive it.
-		for _, it := range items(p.object) {
+		for _, it := range vocab.Items(p.object) {
 			iri := string(vocab.IRIOf(it))
 			if iri == p.actor {
 				to = append(to, o.opts.Scheme.Collection(p.actor, actor.Followers))
@@ -335,7 +335,7 @@ func (o *Outbox) implicitRecipients(ctx context.Context, st storage.Store, p *pr
 			}
 		}
 	case hasAny(p.types, "Accept", "Reject", "TentativeAccept", "TentativeReject", "Undo"):
-		for _, it := range items(p.object) {
+		for _, it := range vocab.Items(p.object) {
 			inner, err := o.lookup(ctx, st, it)
 			if err != nil || inner == nil {
 				continue
@@ -459,7 +459,7 @@ func (o *Outbox) orderingKey(ctx context.Context, st storage.Store, p *prepared)
 func (o *Outbox) storeObject(ctx context.Context, tx storage.Store, p *prepared) error {
 	switch {
 	case hasAny(p.types, "Create", "Update"):
-		for _, it := range items(p.object) {
+		for _, it := range vocab.Items(p.object) {
 			iri := string(vocab.IRIOf(it))
 			if it.IsLink() || !o.opts.Scheme.IsLocal(iri) {
 				continue
@@ -481,7 +481,7 @@ func (o *Outbox) storeObject(ctx context.Context, tx storage.Store, p *prepared)
 			}
 		}
 	case hasAny(p.types, "Delete"):
-		for _, it := range items(p.object) {
+		for _, it := range vocab.Items(p.object) {
 			iri := string(vocab.IRIOf(it))
 			if !o.opts.Scheme.IsLocal(iri) {
 				continue
@@ -519,25 +519,8 @@ func hasAny(types []string, names ...string) bool {
 	return false
 }
 
-// items returns the elements of a value that may be a list.
-func items(it vocab.Item) []vocab.Item {
-	if it == nil {
-		return nil
-	}
-	if col, ok := it.(ap.ItemCollection); ok {
-		out := make([]vocab.Item, 0, len(col))
-		for _, el := range col {
-			if el != nil {
-				out = append(out, el)
-			}
-		}
-		return out
-	}
-	return []vocab.Item{it}
-}
-
 func firstItem(it vocab.Item) vocab.Item {
-	if l := items(it); len(l) > 0 {
+	if l := vocab.Items(it); len(l) > 0 {
 		return l[0]
 	}
 	return nil

@@ -32,7 +32,7 @@ func (o *Outbox) bookkeep(ctx context.Context, tx storage.Store, p *prepared) er
 			}
 		}
 	case hasAny(p.types, "Accept", "Reject"):
-		for _, it := range items(p.object) {
+		for _, it := range vocab.Items(p.object) {
 			inner, err := o.lookup(ctx, tx, it)
 			if err != nil {
 				return err
@@ -80,7 +80,7 @@ func (o *Outbox) bookkeep(ctx context.Context, tx storage.Store, p *prepared) er
 			}
 		}
 	case hasAny(p.types, "Undo"):
-		for _, it := range items(p.object) {
+		for _, it := range vocab.Items(p.object) {
 			inner, err := o.lookup(ctx, tx, it)
 			if err != nil {
 				return err

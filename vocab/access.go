@@ -440,3 +440,21 @@ func IRIs(it Item) []string {
 	}
 	return nil
 }
+
+// Items returns the elements of a value that may be one item or a list
+// of them, leaving out nil elements.
+func Items(it Item) []Item {
+	if it == nil {
+		return nil
+	}
+	if col, ok := it.(ap.ItemCollection); ok {
+		out := make([]Item, 0, len(col))
+		for _, el := range col {
+			if el != nil {
+				out = append(out, el)
+			}
+		}
+		return out
+	}
+	return []Item{it}
+}

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	ap "github.com/go-ap/activitypub"
 	"github.com/microcosm-cc/bluemonday"
 
 	"github.com/fedi-go/fedi/actor"
@@ -194,23 +193,12 @@ func titleOf(it vocab.Item) string {
 
 func iriStrings(it vocab.Item) []string {
 	var out []string
-	for _, el := range flatten(it) {
+	for _, el := range vocab.Items(it) {
 		if iri := vocab.IRIOf(el); iri != "" {
 			out = append(out, string(iri))
 		}
 	}
 	return out
-}
-
-// flatten returns the elements of a value that may be a list.
-func flatten(it vocab.Item) []vocab.Item {
-	if it == nil {
-		return nil
-	}
-	if col, ok := it.(ap.ItemCollection); ok {
-		return col
-	}
-	return []vocab.Item{it}
 }
 
 // memberSection lists up to limit members of a collection, with the
