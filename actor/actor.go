@@ -18,7 +18,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 
 	ap "github.com/go-ap/activitypub"
 
@@ -169,6 +168,3 @@ func fromDocument(iri string, it vocab.Item) (*Actor, error) {
 
 // Handle returns the WebFinger handle of a on host: "name@host".
 func Handle(a *Actor, host string) string { return a.Name + "@" + host }
-
-// quote is strconv.Quote, for messages.
-func quote(s string) string { return strconv.Quote(s) }

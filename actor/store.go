@@ -68,14 +68,14 @@ func (s *Store) ByIRI(ctx context.Context, iri string) (*Actor, error) {
 // ByName implements Directory, for the scheme's Actor function.
 func (s *Store) ByName(ctx context.Context, name string) (*Actor, error) {
 	if CheckName(name) != nil {
-		return nil, fmt.Errorf("actor: %s: %w", quote(name), ErrNotFound)
+		return nil, fmt.Errorf("actor: %q: %w", name, ErrNotFound)
 	}
 	a, err := s.ByIRI(ctx, s.scheme.Actor(name))
 	if err != nil {
 		return nil, err
 	}
 	if a.Name != name {
-		return nil, fmt.Errorf("actor: %s: %w", quote(name), ErrNotFound)
+		return nil, fmt.Errorf("actor: %q: %w", name, ErrNotFound)
 	}
 	return a, nil
 }
@@ -85,11 +85,11 @@ func (s *Store) ByName(ctx context.Context, name string) (*Actor, error) {
 // That is what WebFinger handles and IRIs carry without surprises.
 func CheckName(name string) error {
 	if name == "" || len(name) > 64 || name[0] == '.' {
-		return fmt.Errorf("actor: name %s must be 1 to 64 characters, not starting with '.'", quote(name))
+		return fmt.Errorf("actor: name %q must be 1 to 64 characters, not starting with '.'", name)
 	}
 	for _, r := range name {
 		if !(unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("_-.", r)) {
-			return fmt.Errorf("actor: name %s: only letters, digits, '_', '-' and '.' are allowed", quote(name))
+			return fmt.Errorf("actor: name %q: only letters, digits, '_', '-' and '.' are allowed", name)
 		}
 	}
 	return nil
@@ -107,7 +107,7 @@ func (s *Store) Create(ctx context.Context, a Actor) (*Actor, error) {
 		a.Type = "Person"
 	}
 	if _, ok := s.reg.ShapeOf(a.Type); !ok {
-		return nil, fmt.Errorf("actor: create %s: no registered vocabulary defines the type %s", a.Name, quote(a.Type))
+		return nil, fmt.Errorf("actor: create %s: no registered vocabulary defines the type %q", a.Name, a.Type)
 	}
 	if a.IRI == "" {
 		a.IRI = s.scheme.Actor(a.Name)
@@ -150,7 +150,7 @@ func (s *Store) Update(ctx context.Context, a *Actor) error {
 		return err
 	}
 	if a.Name != old.Name {
-		return fmt.Errorf("actor: update %s: the name cannot change (%s to %s)", a.IRI, quote(old.Name), quote(a.Name))
+		return fmt.Errorf("actor: update %s: the name cannot change (%q to %q)", a.IRI, old.Name, a.Name)
 	}
 	data, err := s.encode(a)
 	if err != nil {

@@ -423,22 +423,13 @@ func AttributedTo(it Item) []ap.IRI {
 // IRIs returns the IRIs of a value that may be an IRI, an object, a link
 // or a list of them, in order, leaving out what has no id.
 func IRIs(it Item) []string {
-	if it == nil {
-		return nil
-	}
-	if col, ok := it.(ap.ItemCollection); ok {
-		var out []string
-		for _, el := range col {
-			if iri := IRIOf(el); iri != "" {
-				out = append(out, string(iri))
-			}
+	var out []string
+	for _, el := range Items(it) {
+		if iri := IRIOf(el); iri != "" {
+			out = append(out, string(iri))
 		}
-		return out
 	}
-	if iri := IRIOf(it); iri != "" {
-		return []string{string(iri)}
-	}
-	return nil
+	return out
 }
 
 // Items returns the elements of a value that may be one item or a list

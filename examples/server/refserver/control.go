@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,11 +21,13 @@ import (
 
 	"github.com/fedi-go/fedi"
 	"github.com/fedi-go/fedi/actor"
+	"github.com/fedi-go/fedi/fetch"
 	"github.com/fedi-go/fedi/inbox"
 	"github.com/fedi-go/fedi/outbox"
 	"github.com/fedi-go/fedi/signature"
 	"github.com/fedi-go/fedi/storage"
 	"github.com/fedi-go/fedi/vocab"
+	"github.com/fedi-go/fedi/webfinger"
 )
 
 // ringMax bounds each of the control API's logs.
@@ -35,6 +38,7 @@ const ringMax = 5000
 // server, plus fedi's own.
 type control struct {
 	s       *Server
+	finger  *webfinger.Client
 	started time.Time
 	routes  map[string]routeFunc
 
@@ -77,8 +81,12 @@ func upstream(err error) error {
 	return &httpError{http.StatusBadGateway, oneLine(err)}
 }
 
-func newControl(s *Server) *control {
-	c := &control{s: s, started: time.Now(), changed: make(chan struct{}), undoable: map[string][]undoable{}}
+func newControl(s *Server, client *fetch.Client) (*control, error) {
+	finger, err := webfinger.NewClient(client)
+	if err != nil {
+		return nil, err
+	}
+	c := &control{s: s, finger: finger, started: time.Now(), changed: make(chan struct{}), undoable: map[string][]undoable{}}
 	c.routes = map[string]routeFunc{
 		"GET /_control": c.list,
 		"GET /_control/health": func(context.Context, *http.Request, map[string]any, *actor.Actor) (any, error) {
@@ -114,7 +122,7 @@ func newControl(s *Server) *control {
 		"POST /_control/send": c.send,
 		"POST /_control/user": c.createUser,
 	}
-	return c
+	return c, nil
 }
 
 // handle registers a route; platforms add theirs.
@@ -183,11 +191,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func loopbackClient(r *http.Request) bool {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return false
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return err == nil && fetch.IsLoopbackHost(host)
 }
 
 func (c *control) names() []string {
@@ -369,7 +373,7 @@ func (c *control) observeDelivery(e outbox.Event) {
 
 func (c *control) info(ctx context.Context, _ *http.Request, _ map[string]any, u *actor.Actor) (any, error) {
 	f := c.s.fed
-	out := map[string]any{"fedi": fedi.Version, "go": goVersion(), "origin": f.Scheme.Origin, "sharedInbox": f.Scheme.SharedInbox,
+	out := map[string]any{"fedi": fedi.Version, "go": runtime.Version(), "origin": f.Scheme.Origin, "sharedInbox": f.Scheme.SharedInbox,
 		"startedAt": c.started.UTC().Format(time.RFC3339), "store": c.s.storeIs}
 	if u != nil {
 		host := strings.TrimPrefix(strings.TrimPrefix(f.Scheme.Origin, "https://"), "http://")
@@ -406,51 +410,35 @@ func (c *control) resolve(ctx context.Context, handleOrIRI string) (string, erro
 		}
 		return a.IRI, nil
 	}
-	_, jrd, err := c.fingerJRD(ctx, handleOrIRI)
+	iri, err := c.finger.Resolve(ctx, handleOrIRI)
+	if errors.Is(err, webfinger.ErrBadResource) {
+		return "", bad("%s", oneLine(err))
+	}
 	if err != nil {
-		return "", err
+		return "", upstream(err)
 	}
-	var doc struct {
-		Links []struct{ Rel, Type, Href string }
-	}
-	if err := json.Unmarshal(jrd, &doc); err != nil {
-		return "", upstream(fmt.Errorf("WebFinger of %s: %w", handleOrIRI, err))
-	}
-	for _, l := range doc.Links {
-		if l.Rel == "self" && (l.Type == "application/activity+json" || strings.HasPrefix(l.Type, "application/ld+json")) {
-			return l.Href, nil
-		}
-	}
-	return "", upstream(fmt.Errorf("WebFinger of %s has no self link", handleOrIRI))
+	return iri, nil
 }
 
-// fingerJRD fetches the JRD of a handle: over http for a loopback host
-// when loopback is allowed, https otherwise.
+// fingerJRD fetches the raw JRD of a handle, for the webfinger route:
+// over http for a loopback host when loopback is allowed, https
+// otherwise, as webfinger.Client.Lookup does.
 func (c *control) fingerJRD(ctx context.Context, handle string) (string, []byte, error) {
-	h := strings.TrimPrefix(strings.TrimPrefix(handle, "acct:"), "@")
-	at := strings.LastIndexByte(h, '@')
-	if at <= 0 {
-		return "", nil, bad("not a handle: %s", handle)
+	user, host, err := webfinger.ParseHandle(handle)
+	if err != nil {
+		return "", nil, bad("%s", oneLine(err))
 	}
-	host := h[at+1:]
+	client := c.s.fed.Client
 	scheme := "https"
-	if hn, _, err := net.SplitHostPort(host); c.s.cfg.AllowLoopback && (isLoopbackName(host) || (err == nil && isLoopbackName(hn))) {
+	if u, err := url.Parse("http://" + host); err == nil && client.AllowsLoopback() && fetch.IsLoopbackHost(u.Hostname()) {
 		scheme = "http"
 	}
-	u := scheme + "://" + host + "/.well-known/webfinger?resource=" + url.QueryEscape("acct:"+h)
-	resp, err := c.s.fed.Client.GetJSON(ctx, u, "application/jrd+json")
+	u := scheme + "://" + host + "/.well-known/webfinger?resource=" + url.QueryEscape("acct:"+user+"@"+host)
+	resp, err := client.GetJSON(ctx, u, "application/jrd+json")
 	if err != nil {
 		return u, nil, upstream(err)
 	}
 	return u, resp.Body, nil
-}
-
-func isLoopbackName(h string) bool {
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(strings.Trim(h, "[]"))
-	return ip != nil && ip.IsLoopback()
 }
 
 func (c *control) webfinger(ctx context.Context, r *http.Request, _ map[string]any, _ *actor.Actor) (any, error) {
@@ -769,15 +757,20 @@ func (c *control) sendAs(ctx context.Context, u *actor.Actor, act *vocab.Activit
 	return map[string]any{"id": id, "type": string(act.Type), "to": to, "queued": true}, nil
 }
 
-func (c *control) follow(ctx context.Context, _ *http.Request, body map[string]any, u *actor.Actor) (any, error) {
+// resolveActor resolves the body's "handle", or else its "actor".
+func (c *control) resolveActor(ctx context.Context, body map[string]any) (string, error) {
 	target := str(body, "handle")
 	if target == "" {
 		target = str(body, "actor")
 	}
 	if target == "" {
-		return nil, bad(`"handle" or "actor" required`)
+		return "", bad(`"handle" or "actor" required`)
 	}
-	iri, err := c.resolve(ctx, target)
+	return c.resolve(ctx, target)
+}
+
+func (c *control) follow(ctx context.Context, _ *http.Request, body map[string]any, u *actor.Actor) (any, error) {
+	iri, err := c.resolveActor(ctx, body)
 	if err != nil {
 		return nil, err
 	}
@@ -787,14 +780,7 @@ func (c *control) follow(ctx context.Context, _ *http.Request, body map[string]a
 }
 
 func (c *control) unfollow(ctx context.Context, _ *http.Request, body map[string]any, u *actor.Actor) (any, error) {
-	target := str(body, "handle")
-	if target == "" {
-		target = str(body, "actor")
-	}
-	if target == "" {
-		return nil, bad(`"handle" or "actor" required`)
-	}
-	iri, err := c.resolve(ctx, target)
+	iri, err := c.resolveActor(ctx, body)
 	if err != nil {
 		return nil, err
 	}

@@ -150,7 +150,7 @@ func (v *htmlView) objectPage(w http.ResponseWriter, r *http.Request, iri string
 		if !b.StartTime.IsZero() {
 			p.Fields = append(p.Fields, item{Label: "starts", Note: b.StartTime.UTC().Format(time.RFC1123)})
 		}
-		for _, irt := range iriStrings(b.InReplyTo) {
+		for _, irt := range vocab.IRIs(b.InReplyTo) {
 			p.Fields = append(p.Fields, item{Label: "in reply to", Link: irt, Note: irt})
 		}
 	}
@@ -189,16 +189,6 @@ func titleOf(it vocab.Item) string {
 		}
 	}
 	return string(it.GetType())
-}
-
-func iriStrings(it vocab.Item) []string {
-	var out []string
-	for _, el := range vocab.Items(it) {
-		if iri := vocab.IRIOf(el); iri != "" {
-			out = append(out, string(iri))
-		}
-	}
-	return out
 }
 
 // memberSection lists up to limit members of a collection, with the

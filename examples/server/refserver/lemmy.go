@@ -328,7 +328,7 @@ func (v *htmlView) comments(ctx context.Context, iri string) ([]string, error) {
 				continue
 			}
 			if d, err := f.Registry.Decode(co.Data); err == nil {
-				if b := vocab.Base(d); b != nil && slices.Contains(iriStrings(b.InReplyTo), iri) {
+				if b := vocab.Base(d); b != nil && slices.Contains(vocab.IRIs(b.InReplyTo), iri) {
 					out = append(out, p.Members[i].IRI)
 				}
 			}

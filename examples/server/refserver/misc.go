@@ -2,13 +2,10 @@ package refserver
 
 import (
 	"context"
-	"runtime"
 
 	"github.com/fedi-go/fedi/actor"
 	"github.com/fedi-go/fedi/behaviour/core"
 )
-
-func goVersion() string { return runtime.Version() }
 
 // acceptPending decides a pending Follow of u by follower.
 func acceptPending(ctx context.Context, c *control, u *actor.Actor, follower string, accept bool) (string, error) {

@@ -299,7 +299,7 @@ func (c *control) joins(ctx context.Context, _ *http.Request, _ map[string]any, 
 			if it, err := c.stored(ctx, m.Activity); err == nil {
 				if j, ok := vmz.JoinOf(it); ok {
 					e["message"] = nullable(j.ParticipationMessage)
-					if to := iriStrings(j.To); len(to) > 0 {
+					if to := vocab.IRIs(j.To); len(to) > 0 {
 						e["organizer"] = to[0]
 					}
 				}

@@ -94,7 +94,10 @@ func (s *Server) wire(ctx context.Context, st storage.Store) (*Server, error) {
 		s.closeDB()
 		return nil, err
 	}
-	s.ctl = newControl(s)
+	if s.ctl, err = newControl(s, client); err != nil {
+		s.closeDB()
+		return nil, err
+	}
 	html := &htmlView{s: s}
 	s.fed, err = fedi.New(fedi.Options{
 		Origin: cfg.Origin, Store: st, Registry: Registry(), Client: client, Logger: s.log, HTML: html,
