@@ -23,7 +23,8 @@ type Config struct {
 	// Postgres is a PostgreSQL DSN: several server processes then share
 	// one database and one delivery queue.
 	Postgres string
-	// Users are the local Person actors created on start when missing.
+	// Users are the local Person actors created on start when missing;
+	// New creates alice when there are none.
 	Users []string
 	// AllowLoopback lets the safe HTTP client reach loopback peers.
 	AllowLoopback bool

@@ -216,7 +216,7 @@ func (c *control) user(ctx context.Context, r *http.Request, body map[string]any
 	}
 	if name == "" {
 		if len(c.s.users) == 0 {
-			return nil, nil
+			return nil, notFound("this server has no local user")
 		}
 		return c.s.users[0], nil
 	}
@@ -375,25 +375,23 @@ func (c *control) info(ctx context.Context, _ *http.Request, _ map[string]any, u
 	f := c.s.fed
 	out := map[string]any{"fedi": fedi.Version, "go": runtime.Version(), "origin": f.Scheme.Origin, "sharedInbox": f.Scheme.SharedInbox,
 		"startedAt": c.started.UTC().Format(time.RFC3339), "store": c.s.storeIs}
-	if u != nil {
-		host := strings.TrimPrefix(strings.TrimPrefix(f.Scheme.Origin, "https://"), "http://")
-		out["actor"], out["handle"] = u.IRI, u.Name+"@"+host
-		out["inbox"] = f.Scheme.Collection(u.IRI, actor.Inbox)
-		out["followers"] = f.Scheme.Collection(u.IRI, actor.Followers)
-		var keys []map[string]string
-		ks, err := f.Store.Keys.Keys(ctx, u.IRI)
-		if err != nil {
-			return nil, err
-		}
-		for _, k := range ks {
-			alg := "?"
-			if s, err := k.PrivateKey(); err == nil {
-				alg = fmt.Sprintf("%T", s.Public())
-			}
-			keys = append(keys, map[string]string{"keyId": k.ID, "algorithm": alg})
-		}
-		out["keys"] = keys
+	host := strings.TrimPrefix(strings.TrimPrefix(f.Scheme.Origin, "https://"), "http://")
+	out["actor"], out["handle"] = u.IRI, u.Name+"@"+host
+	out["inbox"] = f.Scheme.Collection(u.IRI, actor.Inbox)
+	out["followers"] = f.Scheme.Collection(u.IRI, actor.Followers)
+	var keys []map[string]string
+	ks, err := f.Store.Keys.Keys(ctx, u.IRI)
+	if err != nil {
+		return nil, err
 	}
+	for _, k := range ks {
+		alg := "?"
+		if s, err := k.PrivateKey(); err == nil {
+			alg = fmt.Sprintf("%T", s.Public())
+		}
+		keys = append(keys, map[string]string{"keyId": k.ID, "algorithm": alg})
+	}
+	out["keys"] = keys
 	return out, nil
 }
 
@@ -621,9 +619,6 @@ func (c *control) members(ctx context.Context, coll string, state storage.State)
 }
 
 func (c *control) followers(ctx context.Context, _ *http.Request, _ map[string]any, u *actor.Actor) (any, error) {
-	if u == nil {
-		return nil, bad("no user")
-	}
 	ms, err := c.members(ctx, c.s.fed.Scheme.Collection(u.IRI, actor.Followers), storage.Accepted)
 	if err != nil {
 		return nil, err
@@ -647,9 +642,6 @@ func nullable(s string) any {
 }
 
 func (c *control) following(ctx context.Context, _ *http.Request, _ map[string]any, u *actor.Actor) (any, error) {
-	if u == nil {
-		return nil, bad("no user")
-	}
 	coll := c.s.fed.Scheme.Collection(u.IRI, actor.Following)
 	out := []map[string]any{}
 	for _, state := range []storage.State{storage.Accepted, storage.Pending} {
@@ -666,9 +658,6 @@ func (c *control) following(ctx context.Context, _ *http.Request, _ map[string]a
 }
 
 func (c *control) pending(ctx context.Context, r *http.Request, body map[string]any, u *actor.Actor) (any, error) {
-	if u == nil {
-		return nil, bad("no user")
-	}
 	ms, err := c.members(ctx, c.s.fed.Scheme.Collection(u.IRI, actor.Followers), storage.Pending)
 	if err != nil {
 		return nil, err
@@ -690,9 +679,6 @@ func (c *control) pending(ctx context.Context, r *http.Request, body map[string]
 var pendingExtras []func(ctx context.Context, c *control, u *actor.Actor, out map[string]any) error
 
 func (c *control) notes(ctx context.Context, _ *http.Request, _ map[string]any, u *actor.Actor) (any, error) {
-	if u == nil {
-		return nil, bad("no user")
-	}
 	s := c.s.fed.Scheme
 	ms, err := c.members(ctx, s.Collection(u.IRI, actor.Outbox), storage.Accepted)
 	if err != nil {

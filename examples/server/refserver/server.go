@@ -73,6 +73,9 @@ type Server struct {
 // configured users when they are missing. Its errors are one line, fit
 // for a person.
 func New(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
+	if len(cfg.Users) == 0 {
+		cfg.Users = []string{"alice"}
+	}
 	s := &Server{cfg: cfg, log: newLogger(cfg, logOut)}
 	st, err := s.openStore(ctx)
 	if err != nil {

@@ -122,6 +122,24 @@ func TestFederationMD(t *testing.T) {
 	}
 }
 
+// TestNewWithoutUsers: a Config with no users gets alice, so every
+// control route has a user to act as.
+func TestNewWithoutUsers(t *testing.T) {
+	cfg, err := refserver.ParseFlags("test", []string{"-addr", "127.0.0.1:0", "-origin", "http://127.0.0.1:1", "-data", t.TempDir(), "-control", "-log-level", "error"}, io.Discard)
+	require.NoError(t, err)
+	cfg.Users = nil
+	s, err := refserver.New(context.Background(), cfg, io.Discard)
+	require.NoError(t, err)
+	defer s.Close()
+	require.Len(t, s.Users(), 1)
+	assert.Equal(t, "alice", s.Users()[0].Name)
+	r := httptest.NewRequest(http.MethodGet, "/_control/followers", nil)
+	r.RemoteAddr = "127.0.0.1:5555"
+	w := httptest.NewRecorder()
+	s.Handler().ServeHTTP(w, r)
+	assert.Equal(t, http.StatusOK, w.Code, w.Body.String())
+}
+
 // TestControlAPI: loopback only, JSON errors with reasons.
 func TestControlAPI(t *testing.T) {
 	s, origin := start(t)
