@@ -48,22 +48,15 @@ func (r *Remote) now() time.Time {
 // 410 is cached as gone and returned with Gone set. When a fetch fails,
 // a stale cached copy is returned rather than nothing.
 func (r *Remote) Get(ctx context.Context, iri string) (storage.RemoteActor, error) {
-	ttl := r.TTL
-	if ttl == 0 {
-		ttl = DefaultRemoteTTL
-	}
 	cached, err := r.Cache.Get(ctx, iri)
 	haveCached := err == nil
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return storage.RemoteActor{}, err
 	}
-	if haveCached && (!cached.Gone.IsZero() || r.now().Sub(cached.Fetched) < ttl) {
+	if haveCached && r.usable(cached) {
 		return cached, nil
 	}
 	if r.Client == nil {
-		if haveCached {
-			return cached, nil
-		}
 		return storage.RemoteActor{}, fmt.Errorf("actor: remote %s is not cached: %w", iri, storage.ErrNotFound)
 	}
 	fetched, err := r.Fetch(ctx, iri)
@@ -74,6 +67,39 @@ func (r *Remote) Get(ctx context.Context, iri string) (storage.RemoteActor, erro
 		return storage.RemoteActor{}, err
 	}
 	return fetched, nil
+}
+
+// usable reports whether Get returns a cached entry as it is: a gone
+// actor, a fresh one, or any when there is no client to fetch with.
+func (r *Remote) usable(a storage.RemoteActor) bool {
+	ttl := r.TTL
+	if ttl == 0 {
+		ttl = DefaultRemoteTTL
+	}
+	return !a.Gone.IsZero() || r.now().Sub(a.Fetched) < ttl || r.Client == nil
+}
+
+// Addresses returns, keyed by IRI, those of iris whose cached entry Get
+// would return as it is (fresh, or gone), read from the cache at once,
+// with only their addresses, freshness and gone mark set: for fan-outs,
+// which ask Get for the others. It returns nil when the cache is not a
+// storage.ActorAddresses.
+func (r *Remote) Addresses(ctx context.Context, iris []string) (map[string]storage.RemoteActor, error) {
+	aa, ok := r.Cache.(storage.ActorAddresses)
+	if !ok {
+		return nil, nil
+	}
+	got, err := aa.Addresses(ctx, iris)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]storage.RemoteActor, len(got))
+	for _, a := range got {
+		if r.usable(a) {
+			out[a.IRI] = a
+		}
+	}
+	return out, nil
 }
 
 // Fetch fetches iri, caches it, and returns it.

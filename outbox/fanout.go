@@ -20,6 +20,10 @@ import (
 // maxRemoteItems caps the members read from one remote collection.
 const maxRemoteItems = 5000
 
+// maxFlushed caps the inboxes a fan-out remembers having enqueued to, so
+// that its memory stays bounded whatever the number of followers.
+const maxFlushed = 8192
+
 // fanOut expands the fan-out d into one delivery per inbox and returns
 // how many it enqueued. It streams the followers a page at a time and
 // enqueues each batch in a transaction that also records, per inbox,
@@ -60,7 +64,7 @@ func (w *Worker) fanOut(ctx context.Context, d storage.Delivery) (int, error) {
 		return 0, fmt.Errorf("outbox: fan-out of %s: %w: %w", d.Activity, err, ErrPermanent)
 	}
 	ctx = fetch.WithBudget(ctx, w.opts.FanoutBudget)
-	f := &fanout{w: w, d: d, body: body, from: from, batch: map[string]bool{}}
+	f := &fanout{w: w, d: d, body: body, from: from, batch: map[string]bool{}, flushed: map[string]bool{}}
 	if err := f.readBlocks(ctx); err != nil {
 		return 0, err
 	}
@@ -78,11 +82,16 @@ func (w *Worker) fanOut(ctx context.Context, d storage.Delivery) (int, error) {
 
 // fanout is one fan-out in progress.
 type fanout struct {
-	w        *Worker
-	d        storage.Delivery
-	body     []byte
-	from     string
-	batch    map[string]bool // the inboxes of the batch being gathered
+	w     *Worker
+	d     storage.Delivery
+	body  []byte
+	from  string
+	batch map[string]bool // the inboxes of the batch being gathered
+	// flushed are inboxes that earlier batches of this run took care of,
+	// up to maxFlushed of them: the shared inboxes that most followers
+	// share, so that each is recorded once rather than once per batch.
+	// Past the bound, the per-inbox records alone skip repeats.
+	flushed  map[string]bool
 	order    []string
 	enqueued int
 	skipped  int
@@ -144,16 +153,47 @@ func (f *fanout) localCollection(ctx context.Context, iri string) error {
 		if err != nil {
 			return err
 		}
-		for _, m := range p.Members {
-			if err := f.member(ctx, m.IRI); err != nil {
-				return err
-			}
+		if err := f.members(ctx, p.Members); err != nil {
+			return err
 		}
 		if p.Next == "" {
 			return nil
 		}
 		cursor = p.Next
 	}
+}
+
+// members adds the inboxes of a page of a collection's members. The
+// remote ones that the cache holds fresh (or gone) are read from it at
+// once; the others go through member, one at a time.
+func (f *fanout) members(ctx context.Context, ms []storage.Member) error {
+	s := f.w.out.opts.Scheme
+	remote := make([]string, 0, len(ms))
+	for _, m := range ms {
+		if !s.IsLocal(m.IRI) {
+			remote = append(remote, m.IRI)
+		}
+	}
+	cached, err := f.w.opts.Remote.Addresses(ctx, remote)
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		ra, ok := cached[m.IRI]
+		switch {
+		case !ok:
+			if err := f.member(ctx, m.IRI); err != nil {
+				return err
+			}
+		case !ra.Gone.IsZero() || f.blocked(ctx, m.IRI):
+			f.skipped++
+		default:
+			if err := f.add(ctx, actor.DeliveryInbox(ra)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // member adds the inbox of one member of a collection: an actor, ours or
@@ -280,7 +320,7 @@ func (f *fanout) add(ctx context.Context, inbox string) error {
 		f.skipped++
 		return nil
 	}
-	if f.batch[inbox] {
+	if f.batch[inbox] || f.flushed[inbox] {
 		return nil
 	}
 	f.batch[inbox] = true
@@ -331,6 +371,12 @@ func (f *fanout) flush(ctx context.Context, last bool) error {
 		return fmt.Errorf("outbox: fan-out of %s: %w", f.d.Activity, err)
 	}
 	f.enqueued += n
+	for _, inbox := range f.order {
+		if len(f.flushed) >= maxFlushed {
+			break
+		}
+		f.flushed[inbox] = true
+	}
 	clear(f.batch)
 	f.order = f.order[:0]
 	if n > 0 {

@@ -136,19 +136,27 @@ func TestFanOutSkipsWhomItMust(t *testing.T) {
 	long := p.actor("long", false)
 	p.serveDoc("/users/long", map[string]any{"id": long, "type": "Person", "preferredUsername": "long",
 		"inbox": long + "/" + strings.Repeat("x", storage.MaxIRI) + "/inbox"})
-	for _, f := range []string{good, goneCached, goneFetched, blocked, blocker, missing, notAnActor, long} {
+	// Cached in full, addresses and all, and gone since.
+	goneFull := p.actor("gone-full", false)
+	e.cache(goneFull, goneFull+"/inbox", "")
+	require.NoError(t, e.mem.Actors.MarkGone(e.ctx, goneFull, time.Now()))
+	// Cached long ago at an inbox it has left: fetched again, and
+	// delivered to where it is now.
+	moved := p.actor("moved", false)
+	require.NoError(t, e.mem.Actors.Put(e.ctx, storage.RemoteActor{IRI: moved, Inbox: moved + "/old-inbox", Fetched: time.Now().Add(-2 * actor.DefaultRemoteTTL)}))
+	for _, f := range []string{good, goneCached, goneFull, goneFetched, blocked, blocker, missing, notAnActor, long, moved} {
 		e.follower(alice, f)
 	}
 	direct := note(alice, e.followers(alice), ap.IRI(blocked), ap.IRI(blocker), ap.IRI(goneCached))
 	id := e.send(direct)
 	e.drain(e.worker(outbox.WorkerOptions{Observe: ev.observe}))
 
-	assert.Equal(t, map[string]int{"/users/good/inbox": 1}, countByPath(p.posts()), "only the good follower got it")
+	assert.Equal(t, map[string]int{"/users/good/inbox": 1, "/users/moved/inbox": 1}, countByPath(p.posts()), "only the good followers got it, at their inboxes of now")
 	assert.Equal(t, int64(0), e.depth(), "the fan-out completed: nothing retried, nothing dead")
 	exp := ev.of(outbox.Expanded)
 	require.Len(t, exp, 1)
 	assert.Equal(t, id, exp[0].Activity)
-	assert.Equal(t, 1, exp[0].Count)
+	assert.Equal(t, 2, exp[0].Count)
 	ra, err := e.mem.Actors.Get(e.ctx, goneFetched)
 	require.NoError(t, err)
 	assert.False(t, ra.Gone.IsZero(), "an actor that answered 410 is remembered as gone")

@@ -66,6 +66,18 @@ type Actors interface {
 	Delete(ctx context.Context, iri string) error
 }
 
+// ActorAddresses is implemented by Actors that can read where to deliver
+// to many cached actors at once, so that a fan-out to thousands of
+// followers asks its database once per page of them rather than once per
+// follower. Callers discover it by type assertion.
+type ActorAddresses interface {
+	// Addresses returns the cached actors among iris, in no particular
+	// order, each with IRI, Inbox, SharedInbox, Fetched and Gone set, and
+	// without Keys or Document. Actors that are not cached, and IRIs that
+	// no store can hold, are left out; an IRI given twice is returned once.
+	Addresses(ctx context.Context, iris []string) ([]RemoteActor, error)
+}
+
 // CheckActor reports whether a can be cached by Actors.Put: its IRIs pass
 // CheckIRI, its key ids are distinct, and its Document, when set, is JSON.
 // The error wraps ErrInvalid.

@@ -65,6 +65,9 @@ func (s *actorState) rollback() {
 	}
 }
 
+// The optional capabilities of Actors that the adapter has.
+var _ storage.ActorAddresses = (*actors)(nil)
+
 type actors struct {
 	view
 	*actorState
@@ -88,6 +91,27 @@ func (s *actors) Get(ctx context.Context, iri string) (storage.RemoteActor, erro
 		return storage.RemoteActor{}, fmt.Errorf("memory: get actor %q: %w", iri, storage.ErrNotFound)
 	}
 	return cloneActor(a), nil
+}
+
+// Addresses implements storage.ActorAddresses.
+func (s *actors) Addresses(ctx context.Context, iris []string) ([]storage.RemoteActor, error) {
+	if err := s.begin(ctx, "actor addresses"); err != nil {
+		return nil, err
+	}
+	defer s.end()
+	out := make([]storage.RemoteActor, 0, len(iris))
+	seen := make(map[string]bool, len(iris))
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, iri := range iris {
+		a, ok := s.m[iri]
+		if !ok || seen[iri] {
+			continue
+		}
+		seen[iri] = true
+		out = append(out, storage.RemoteActor{IRI: a.IRI, Inbox: a.Inbox, SharedInbox: a.SharedInbox, Fetched: a.Fetched, Gone: a.Gone})
+	}
+	return out, nil
 }
 
 func (s *actors) ByKey(ctx context.Context, keyID string) (storage.RemoteActor, error) {

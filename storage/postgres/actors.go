@@ -13,6 +13,9 @@ import (
 	"github.com/fedi-go/fedi/storage/internal/dbutil"
 )
 
+// The optional capabilities of Actors that the adapter has.
+var _ storage.ActorAddresses = (*actors)(nil)
+
 type actors struct{ scope }
 
 func (s *actors) Get(ctx context.Context, iri string) (storage.RemoteActor, error) {
@@ -21,6 +24,43 @@ func (s *actors) Get(ctx context.Context, iri string) (storage.RemoteActor, erro
 			array(SELECT k.key_id FROM fedi_actor_keys k WHERE k.actor = a.iri ORDER BY k.pos),
 			array(SELECT k.pem FROM fedi_actor_keys k WHERE k.actor = a.iri ORDER BY k.pos)
 		FROM fedi_actors a WHERE a.iri = $1`)
+}
+
+// Addresses implements storage.ActorAddresses, in one statement.
+func (s *actors) Addresses(ctx context.Context, iris []string) ([]storage.RemoteActor, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, wrap(ctx, "actor addresses", err)
+	}
+	keep := make([]string, 0, len(iris))
+	for _, iri := range iris {
+		if !dbutil.Unstorable(iri) {
+			keep = append(keep, iri)
+		}
+	}
+	out := make([]storage.RemoteActor, 0, len(keep))
+	if len(keep) == 0 {
+		return out, nil
+	}
+	rows, err := s.query(ctx, `SELECT iri, inbox, shared_inbox, fetched, gone FROM fedi_actors WHERE iri = ANY($1)`, keep)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: actor addresses: %w", ctxErr(ctx, err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			a             storage.RemoteActor
+			fetched, gone pgtype.Timestamptz
+		)
+		if err := rows.Scan(&a.IRI, &a.Inbox, &a.SharedInbox, &fetched, &gone); err != nil {
+			return nil, fmt.Errorf("postgres: actor addresses: %w", ctxErr(ctx, err))
+		}
+		a.Fetched, a.Gone = fromTS(fetched), fromTS(gone)
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: actor addresses: %w", ctxErr(ctx, err))
+	}
+	return out, nil
 }
 
 func (s *actors) ByKey(ctx context.Context, keyID string) (storage.RemoteActor, error) {

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -11,58 +12,125 @@ import (
 	"github.com/fedi-go/fedi/storage/internal/dbutil"
 )
 
+// The optional capabilities of Actors that the adapter has.
+var _ storage.ActorAddresses = (*actors)(nil)
+
 type actors struct{ scope }
 
 func (s *actors) Get(ctx context.Context, iri string) (storage.RemoteActor, error) {
-	return s.get(ctx, "get actor", iri, `SELECT iri, inbox, shared_inbox, document, fetched, gone FROM fedi_actors WHERE iri = ?`, iri)
+	return s.get(ctx, "get actor", iri, getActorSQL)
 }
+
+// Addresses implements storage.ActorAddresses: one statement, the IRIs
+// passed as one JSON array, so that it is prepared once whatever their
+// number.
+func (s *actors) Addresses(ctx context.Context, iris []string) ([]storage.RemoteActor, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, wrap("actor addresses", err)
+	}
+	keep := make([]string, 0, len(iris))
+	for _, iri := range iris {
+		if !dbutil.Unstorable(iri) {
+			keep = append(keep, iri)
+		}
+	}
+	out := make([]storage.RemoteActor, 0, len(keep))
+	if len(keep) == 0 {
+		return out, nil
+	}
+	list, err := json.Marshal(keep)
+	if err != nil {
+		return nil, wrap("actor addresses", err)
+	}
+	rows, err := s.query(ctx, addressesSQL, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: actor addresses: %w", hint(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			a             storage.RemoteActor
+			fetched, gone int64
+		)
+		if err := rows.Scan(&a.IRI, &a.Inbox, &a.SharedInbox, &fetched, &gone); err != nil {
+			return nil, fmt.Errorf("sqlite: actor addresses: %w", hint(err))
+		}
+		a.Fetched, a.Gone = dbutil.FromMicro(fetched), dbutil.FromMicro(gone)
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: actor addresses: %w", hint(err))
+	}
+	return out, nil
+}
+
+const addressesSQL = `
+	SELECT iri, inbox, shared_inbox, fetched, gone FROM fedi_actors
+	WHERE iri IN (SELECT value FROM json_each(?))`
 
 func (s *actors) ByKey(ctx context.Context, keyID string) (storage.RemoteActor, error) {
-	return s.get(ctx, "actor by key", keyID, `
-		SELECT a.iri, a.inbox, a.shared_inbox, a.document, a.fetched, a.gone
-		FROM fedi_actor_keys k JOIN fedi_actors a ON a.iri = k.actor WHERE k.key_id = ?`, keyID)
+	return s.get(ctx, "actor by key", keyID, actorByKeySQL)
 }
 
-// get reads an actor and its keys in one read transaction, so that a
-// concurrent Put is seen whole or not at all.
-func (s *actors) get(ctx context.Context, op, key, query string, arg string) (storage.RemoteActor, error) {
+// The reads of an actor with its keys, one row per key (or one row with
+// NULL keys): one statement, so that a concurrent Put is seen whole or
+// not at all without a read transaction.
+const (
+	getActorSQL = `
+		SELECT a.iri, a.inbox, a.shared_inbox, a.document, a.fetched, a.gone, k.key_id, k.pem
+		FROM fedi_actors a LEFT JOIN fedi_actor_keys k ON k.actor = a.iri
+		WHERE a.iri = ? ORDER BY k.pos`
+	actorByKeySQL = `
+		SELECT a.iri, a.inbox, a.shared_inbox, a.document, a.fetched, a.gone, k.key_id, k.pem
+		FROM fedi_actor_keys o JOIN fedi_actors a ON a.iri = o.actor
+		LEFT JOIN fedi_actor_keys k ON k.actor = a.iri
+		WHERE o.key_id = ? ORDER BY k.pos`
+)
+
+// get reads an actor and its keys.
+func (s *actors) get(ctx context.Context, op, key, query string) (storage.RemoteActor, error) {
 	if dbutil.Unstorable(key) {
 		return storage.RemoteActor{}, fmt.Errorf("sqlite: %s %q: %w", op, key, storage.ErrNotFound)
 	}
 	var a storage.RemoteActor
-	err := s.read(ctx, func(ctx context.Context, q querier) error {
-		var (
-			doc           []byte
-			fetched, gone int64
-		)
-		err := q.QueryRowContext(ctx, query, arg).Scan(&a.IRI, &a.Inbox, &a.SharedInbox, &doc, &fetched, &gone)
-		if errors.Is(err, sql.ErrNoRows) {
-			return storage.ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		if doc != nil {
-			if err := storage.CheckStored("actor", a.IRI, doc); err != nil {
-				return err
-			}
-			a.Document = doc
-		}
-		a.Fetched, a.Gone = dbutil.FromMicro(fetched), dbutil.FromMicro(gone)
-		rows, err := q.QueryContext(ctx, `SELECT key_id, pem FROM fedi_actor_keys WHERE actor = ? ORDER BY pos`, a.IRI)
+	err := func() error {
+		rows, err := s.query(ctx, query, key)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
+		found := false
 		for rows.Next() {
-			var k storage.PublicKey
-			if err := rows.Scan(&k.ID, &k.PEM); err != nil {
+			var (
+				doc           []byte
+				fetched, gone int64
+				keyID, pem    sql.NullString
+			)
+			if err := rows.Scan(&a.IRI, &a.Inbox, &a.SharedInbox, &doc, &fetched, &gone, &keyID, &pem); err != nil {
 				return err
 			}
-			a.Keys = append(a.Keys, k)
+			if !found {
+				found = true
+				if doc != nil {
+					if err := storage.CheckStored("actor", a.IRI, doc); err != nil {
+						return err
+					}
+					a.Document = doc
+				}
+				a.Fetched, a.Gone = dbutil.FromMicro(fetched), dbutil.FromMicro(gone)
+			}
+			if keyID.Valid {
+				a.Keys = append(a.Keys, storage.PublicKey{ID: keyID.String, PEM: pem.String})
+			}
 		}
-		return rows.Err()
-	})
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if !found {
+			return storage.ErrNotFound
+		}
+		return nil
+	}()
 	var ce *storage.CorruptError
 	switch {
 	case errors.Is(err, storage.ErrNotFound):

@@ -79,13 +79,21 @@ func (s scope) queryRow(ctx context.Context, query string, args ...any) row {
 // query runs a read statement of several rows.
 func (s scope) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	if s.tx == nil {
-		return s.db.r.QueryContext(ctx, query, args...)
+		st, err := s.db.prepared(ctx, false, query)
+		if err != nil {
+			return nil, err
+		}
+		return st.QueryContext(ctx, args...)
 	}
 	tx, ctx, err := s.tx.reading(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return tx.QueryContext(ctx, query, args...)
+	st, err := s.db.txStmt(ctx, tx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
 }
 
 // read runs reads that must agree with each other: in a read transaction
@@ -193,6 +201,6 @@ func (t *txn) op(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) e
 // savepoints, and the writes and reads of an inbox.
 var hotStatements = []string{
 	savepointFnSQL, releaseFnSQL, rollbackFnSQL, savepointOpSQL, releaseOpSQL, rollbackOpSQL,
-	putObjectSQL, getObjectSQL, objectOwnerOnly, recordSQL, forgetSQL,
+	putObjectSQL, getObjectSQL, objectOwnerOnly, getActorSQL, actorByKeySQL, recordSQL, forgetSQL,
 	memberSQL, addMemberSQL, removeMemberSQL, containsSQL, gaveUpSQL,
 }

@@ -29,6 +29,7 @@ func TestActors(t *testing.T, newActors func(t *testing.T) storage.Actors) {
 		{"UnicodeIRIs", actorsUnicode},
 		{"LongIRIs", actorsLongIRIs},
 		{"Cancelled", actorsCancelled},
+		{"Addresses", actorsAddresses},
 	})
 }
 
@@ -260,4 +261,56 @@ func actorsCancelled(t *testing.T, ctx context.Context, s storage.Actors) {
 	got, err := s.Get(ctx, a.IRI)
 	must(t, err, "Get")
 	actorIs(t, got, a)
+}
+
+// actorsAddresses checks storage.ActorAddresses, when s has it: the
+// cached among the IRIs asked, each once, with its addresses, freshness
+// and gone mark, and no keys or document.
+func actorsAddresses(t *testing.T, ctx context.Context, s storage.Actors) {
+	aa, ok := s.(storage.ActorAddresses)
+	if !ok {
+		t.Skip("Actors is not a storage.ActorAddresses")
+	}
+	got, err := aa.Addresses(ctx, nil)
+	if err != nil || len(got) != 0 {
+		t.Fatalf("Addresses(nil) = %v, %v; want none", got, err)
+	}
+	bob, carol := remoteActor(t, "bob", "k1"), remoteActor(t, "carol")
+	carol.SharedInbox = ""
+	for _, a := range []storage.RemoteActor{bob, carol} {
+		if err := s.Put(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gone := time.Date(2025, 6, 7, 8, 9, 10, 0, time.UTC)
+	if err := s.MarkGone(ctx, carol.IRI, gone); err != nil {
+		t.Fatal(err)
+	}
+	dave := iri(t, "users/dave")
+	if err := s.MarkGone(ctx, dave, gone); err != nil {
+		t.Fatal(err)
+	}
+	asked := []string{bob.IRI, iri(t, "users/nobody"), carol.IRI, bob.IRI, dave, "bad\x00iri", string(make([]byte, storage.MaxIRI+1))}
+	got, err = aa.Addresses(ctx, asked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byIRI := map[string]storage.RemoteActor{}
+	for _, a := range got {
+		if _, twice := byIRI[a.IRI]; twice {
+			t.Fatalf("%s returned twice", a.IRI)
+		}
+		byIRI[a.IRI] = a
+	}
+	if len(byIRI) != 3 {
+		t.Fatalf("Addresses = %+v; want bob, carol and dave", got)
+	}
+	want := map[string]storage.RemoteActor{
+		bob.IRI:   {IRI: bob.IRI, Inbox: bob.Inbox, SharedInbox: bob.SharedInbox, Fetched: bob.Fetched},
+		carol.IRI: {IRI: carol.IRI, Inbox: carol.Inbox, Fetched: carol.Fetched, Gone: gone},
+		dave:      {IRI: dave, Gone: gone},
+	}
+	for id, w := range want {
+		actorIs(t, byIRI[id], w)
+	}
 }
