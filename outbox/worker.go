@@ -261,46 +261,46 @@ func (w *Worker) Run(ctx context.Context) error {
 		<-ackDone
 	}()
 	idle := w.opts.Poll
+	// Deliveries are leased ahead, up to half the concurrency more than
+	// the free slots, so that a busy worker leases in batches rather than
+	// once per delivery; one left waiting until half its lease is gone is
+	// let go, to be leased again, rather than attempted late.
+	var ahead []storage.Delivery
 	for {
+		if len(ahead) == 0 {
+			free := w.opts.Concurrency - len(slots)
+			batch, err := q.Lease(ctx, max(free, 1)+w.opts.Concurrency/2, w.opts.Visibility)
+			if err != nil && ctx.Err() == nil {
+				w.log.ErrorContext(ctx, "outbox: lease", "err", err)
+			}
+			if len(batch) == 0 {
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-w.wake:
+				case <-time.After(idle):
+				}
+				continue
+			}
+			ahead = batch
+		}
 		// Wait for a free slot.
 		select {
 		case slots <- struct{}{}:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		free := 1
-		for free < w.opts.Concurrency {
-			select {
-			case slots <- struct{}{}:
-				free++
-				continue
-			default:
-			}
-			break
-		}
-		batch, err := q.Lease(ctx, free, w.opts.Visibility)
-		if err != nil && ctx.Err() == nil {
-			w.log.ErrorContext(ctx, "outbox: lease", "err", err)
-		}
-		for range free - len(batch) {
+		d := ahead[0]
+		ahead = ahead[1:]
+		if !d.LeaseExpires.IsZero() && time.Until(d.LeaseExpires) < w.opts.Visibility/2 {
 			<-slots
-		}
-		if len(batch) == 0 {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-w.wake:
-			case <-time.After(idle):
-			}
 			continue
 		}
-		for _, d := range batch {
-			wg.Add(1)
-			go func() {
-				defer func() { <-slots; wg.Done() }()
-				w.handle(ctx, d, acks)
-			}()
-		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			w.handle(ctx, d, acks)
+		}()
 	}
 }
 

@@ -304,3 +304,36 @@ func TestEventKindString(t *testing.T) {
 	}
 	assert.Equal(t, "delivered retried failed gone expanded EventKind(5)", strings.Join(names, " "))
 }
+
+// TestWorkerRunLetsGoOfStaleLeases: Run leases deliveries ahead of its
+// free slots; one that waited for a slot until half its lease was gone
+// is let go, to be leased again, rather than attempted so late that its
+// lease ends mid-attempt and it is leased, and delivered, a second time.
+func TestWorkerRunLetsGoOfStaleLeases(t *testing.T) {
+	e := newEnv(t)
+	alice := e.user("alice")
+	p := newPeer(t)
+	p.setDelay(1200 * time.Millisecond)
+	var to []ap.IRI
+	for i := range 3 {
+		to = append(to, ap.IRI(p.actor(fmt.Sprintf("r%d", i), false)))
+	}
+	e.send(note(alice, to...))
+	n, err := e.worker(outbox.WorkerOptions{}).RunOnce(e.ctx, 1) // the fan-out, expanded into three deliveries
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	require.Empty(t, p.posts())
+	require.Equal(t, int64(3), e.stats().Ready)
+
+	// Two slots: the third delivery, leased with the first two, waits
+	// 1.2 s for a slot, when 0.8 s of its 2 s lease are left.
+	w := e.worker(outbox.WorkerOptions{Concurrency: 2, Visibility: 2 * time.Second, Poll: 10 * time.Millisecond})
+	ctx, cancel := context.WithCancel(e.ctx)
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	require.Eventually(t, func() bool { return e.depth() == 0 }, 20*time.Second, 10*time.Millisecond, "everything delivered")
+	cancel()
+	<-done
+	got := countByPath(p.posts())
+	assert.Equal(t, map[string]int{"/users/r0/inbox": 1, "/users/r1/inbox": 1, "/users/r2/inbox": 1}, got, "each delivered once")
+}
