@@ -20,7 +20,14 @@ const (
 	memberActSQL    = `UPDATE fedi_members SET activity = ? WHERE collection = ? AND member = ?`
 	removeMemberSQL = `DELETE FROM fedi_members WHERE collection = ? AND member = ?`
 	addMemberSQL    = `INSERT INTO fedi_members (collection, member, state, activity, added) VALUES (?, ?, ?, ?, ?)`
-	containsSQL     = `SELECT state, activity, added FROM fedi_members WHERE collection = ? AND member = ?`
+	// upsertMemberSQL adds a member, or sets the activity of one already
+	// in the same state when one is given; it changes nothing for a
+	// member in another state.
+	upsertMemberSQL = `
+		INSERT INTO fedi_members (collection, member, state, activity, added) VALUES (?1, ?2, ?3, ?4, ?5)
+		ON CONFLICT (collection, member) DO UPDATE SET activity = CASE ?4 WHEN '' THEN activity ELSE ?4 END
+		WHERE state = ?3`
+	containsSQL = `SELECT state, activity, added FROM fedi_members WHERE collection = ? AND member = ?`
 )
 
 func (s *collections) Add(ctx context.Context, coll string, m storage.Member) error {
@@ -30,7 +37,30 @@ func (s *collections) Add(ctx context.Context, coll string, m storage.Member) er
 	if err := storage.CheckMember(coll, m); err != nil {
 		return wrap("add member", err)
 	}
-	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	// Most adds are of a new member, or of one in the same state: one
+	// statement, without a savepoint. A change of state takes the path
+	// below.
+	done := false
+	err := s.write1(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		st, err := s.db.txStmt(ctx, tx, upsertMemberSQL)
+		if err != nil {
+			return err
+		}
+		res, err := st.ExecContext(ctx, coll, m.IRI, m.State, m.Activity, nowMicro())
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		done = n == 1
+		return err
+	})
+	if err != nil || done {
+		if err != nil {
+			return fmt.Errorf("sqlite: add %q to %q: %w", m.IRI, coll, hint(err))
+		}
+		return nil
+	}
+	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var (
 			state    storage.State
 			activity string

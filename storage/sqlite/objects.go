@@ -51,7 +51,7 @@ func (s *objects) Put(ctx context.Context, obj storage.Object) error {
 	if err := storage.CheckObject(obj); err != nil {
 		return wrap("put object", err)
 	}
-	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.write1(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		st, err := s.db.txStmt(ctx, tx, putObjectSQL)
 		if err != nil {
 			return err

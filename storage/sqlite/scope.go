@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // scope is where an operation runs: on the store's own connections (tx
@@ -43,13 +46,24 @@ func (s scope) write(ctx context.Context, fn func(ctx context.Context, tx *sql.T
 	return s.db.inTx(ctx, func(tx *sql.Tx) error { return fn(ctx, tx) })
 }
 
-// exec runs one write statement, prepared, as write does.
+// write1 runs fn as write does, for an fn that runs one write statement
+// at most (and reads as it likes): in InTx's transaction, without a
+// savepoint, since a statement that fails has no effect of its own, as
+// op1 explains.
+func (s scope) write1(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	if s.tx != nil {
+		return s.tx.op1(ctx, fn)
+	}
+	return s.db.inTx(ctx, func(tx *sql.Tx) error { return fn(ctx, tx) })
+}
+
+// exec runs one write statement, prepared, as write1 does.
 func (s scope) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if s.tx == nil {
 		return s.db.write(ctx, query, args...)
 	}
 	var res sql.Result
-	err := s.tx.op(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.tx.op1(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		st, err := s.db.txStmt(ctx, tx, query)
 		if err != nil {
 			return err
@@ -196,11 +210,41 @@ func (t *txn) op(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) e
 	return b.exec(ctx, releaseOpSQL)
 }
 
+// op1 runs fn, which runs one write statement at most, in the
+// transaction without a savepoint of its own: SQLite undoes a statement
+// that fails on a constraint and the transaction goes on, so the
+// operation has no effect, as with a savepoint, for two statements fewer
+// (and no copy of the pages it changes in the statement journal). Any
+// other failure (a full disk, an I/O error) may have rolled the whole
+// transaction back, and loses the batch.
+func (t *txn) op1(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	if err := t.usable(ctx); err != nil {
+		return err
+	}
+	b := t.b
+	err := fn(context.WithoutCancel(ctx), b.tx)
+	if mayHaveRolledBack(err) && b.lost == nil {
+		b.lost = err
+	}
+	return err
+}
+
+// mayHaveRolledBack reports a statement's failure after which SQLite may
+// have rolled the transaction back: any of SQLite's errors but a
+// constraint's, which it undoes alone (the ABORT conflict resolution, its
+// default and the only one fedi's statements use). The errors fedi makes
+// of a statement's outcome (ErrConflict on a row left unchanged) are not
+// SQLite's.
+func mayHaveRolledBack(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff != sqlite3.SQLITE_CONSTRAINT
+}
+
 // hotStatements are the statements, besides the queue's txStatements,
 // that Open prepares on the writer so that transactions find them: the
 // savepoints, and the writes and reads of an inbox.
 var hotStatements = []string{
 	savepointFnSQL, releaseFnSQL, rollbackFnSQL, savepointOpSQL, releaseOpSQL, rollbackOpSQL,
 	putObjectSQL, getObjectSQL, objectOwnerOnly, getActorSQL, actorByKeySQL, recordSQL, forgetSQL,
-	memberSQL, addMemberSQL, removeMemberSQL, containsSQL, gaveUpSQL,
+	memberSQL, addMemberSQL, upsertMemberSQL, removeMemberSQL, containsSQL, gaveUpSQL,
 }

@@ -65,3 +65,45 @@ func TestTxFullDisk(t *testing.T) {
 		t.Fatalf("Stats = %+v: the delivery of an Enqueue that failed is there", qs)
 	}
 }
+
+// TestTxFullDiskOneStatement: an operation of one statement runs without
+// a savepoint; when it fails otherwise than on a constraint (here, the
+// database is full), SQLite may have rolled the transaction back, so the
+// transaction is lost: InTx fails, and nothing of it is kept, not even
+// what the function wrote after, which would otherwise have been written
+// outside any transaction.
+func TestTxFullDiskOneStatement(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "fedi.db"), Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	st := db.Store()
+	var pages int
+	if err := db.w.QueryRowContext(ctx, `PRAGMA page_count`).Scan(&pages); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.w.ExecContext(ctx, fmt.Sprintf(`PRAGMA max_page_count = %d`, pages+40)); err != nil {
+		t.Fatal(err)
+	}
+	huge := storage.Object{IRI: "https://example.test/notes/huge", Type: "Note", Data: []byte(`{"content":"` + strings.Repeat("x", 1<<20) + `"}`)}
+	small := storage.Object{IRI: "https://example.test/notes/small", Type: "Note", Data: []byte(`{}`)}
+	var putErr error
+	err = st.Tx.InTx(ctx, func(ctx context.Context, tx storage.Store) error {
+		putErr = tx.Objects.Put(ctx, huge)
+		_ = tx.Objects.Put(ctx, small)
+		return nil // as a careless function might
+	})
+	if putErr == nil || !strings.Contains(putErr.Error(), "full") {
+		t.Fatalf("Put past the page limit: %v, want the database full", putErr)
+	}
+	if err == nil || !strings.Contains(err.Error(), "full") {
+		t.Fatalf("InTx = %v, want it lost, because the database is full", err)
+	}
+	for _, o := range []storage.Object{huge, small} {
+		if _, gerr := st.Objects.Get(ctx, o.IRI); !errors.Is(gerr, storage.ErrNotFound) {
+			t.Fatalf("InTx failed, yet %s is there: %v", o.IRI, gerr)
+		}
+	}
+}
