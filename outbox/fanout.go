@@ -94,6 +94,7 @@ type fanout struct {
 	flushed  map[string]bool
 	order    []string
 	enqueued int
+	flushes  int // batches enqueued so far
 	skipped  int
 	extended time.Time
 	// blocks are the sender's block lists that hold anyone, read once:
@@ -147,9 +148,10 @@ func (f *fanout) sendersCollection(ctx context.Context, iri string) (bool, error
 // collection, such as the sender's followers, a page at a time.
 func (f *fanout) localCollection(ctx context.Context, iri string) error {
 	cols := f.w.out.opts.Store.Collections
-	cursor := ""
+	cursor, limit := "", firstBatch
 	for {
-		p, err := cols.Page(ctx, iri, storage.PageOptions{Cursor: cursor, Limit: storage.MaxPageLimit})
+		p, err := cols.Page(ctx, iri, storage.PageOptions{Cursor: cursor, Limit: limit})
+		limit = storage.MaxPageLimit // a small first page, for the first batch
 		if err != nil {
 			return err
 		}
@@ -314,6 +316,17 @@ func (f *fanout) readBlocks(ctx context.Context) error {
 	return nil
 }
 
+// firstBatch is the size of a fan-out's first batch; each batch after
+// is twice the one before, up to DefaultBatch: the first deliveries go
+// out soon, and the rest in batches that cost fewer transactions.
+const firstBatch = 32
+
+// batchSize is the size of the batch being gathered.
+func (f *fanout) batchSize() int {
+	n := firstBatch << min(f.flushes, 8)
+	return min(n, DefaultBatch)
+}
+
 // add adds an inbox to the batch, flushing a full one.
 func (f *fanout) add(ctx context.Context, inbox string) error {
 	if inbox == "" || storage.CheckIRI("inbox", inbox) != nil {
@@ -325,7 +338,7 @@ func (f *fanout) add(ctx context.Context, inbox string) error {
 	}
 	f.batch[inbox] = true
 	f.order = append(f.order, inbox)
-	if len(f.order) >= DefaultBatch {
+	if len(f.order) >= f.batchSize() {
 		return f.flush(ctx, false)
 	}
 	return nil
@@ -371,6 +384,7 @@ func (f *fanout) flush(ctx context.Context, last bool) error {
 		return fmt.Errorf("outbox: fan-out of %s: %w", f.d.Activity, err)
 	}
 	f.enqueued += n
+	f.flushes++
 	for _, inbox := range f.order {
 		if len(f.flushed) >= maxFlushed {
 			break

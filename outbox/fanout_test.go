@@ -260,11 +260,10 @@ func TestFanOutTakenOverAfterACrash(t *testing.T) {
 	}
 	e.send(note(alice, e.followers(alice)))
 
-	// The first worker's store stops answering in its second batch: its
-	// process is gone, and with it the fan-out's lease, until it
-	// expires.
+	// The first worker's store stops answering as its third batch
+	// begins: its process is gone, and with it the fan-out's lease, until
+	// it expires.
 	var crashed atomic.Bool
-	var records atomic.Int32
 	dead := func(string) error {
 		if crashed.Load() {
 			return errors.New("the process is gone")
@@ -272,8 +271,9 @@ func TestFanOutTakenOverAfterACrash(t *testing.T) {
 		return nil
 	}
 	crashing := e.mem
-	crashing.Queue = &spyQueue{Queue: e.mem.Queue, fail: dead}
-	crashing.Dedupe = &crashDedupe{Dedupe: e.mem.Dedupe, after: outbox.DefaultBatch, records: &records, crashed: &crashed}
+	spy := &spyQueue{Queue: e.mem.Queue, fail: dead}
+	crashing.Queue = spy
+	crashing.Dedupe = &crashDedupe{Dedupe: e.mem.Dedupe, queue: spy, batches: 2, crashed: &crashed}
 	// The wrappers stand in for the store: without its transactions,
 	// each batch's writes are made as they come, the crash mid-batch
 	// included.
@@ -290,7 +290,11 @@ func TestFanOutTakenOverAfterACrash(t *testing.T) {
 	require.True(t, crashed.Load(), "the first worker crashed in the fan-out")
 	s := e.stats()
 	require.Equal(t, int64(1), s.Leased, "the fan-out is still leased by the dead worker")
-	require.Equal(t, int64(outbox.DefaultBatch), s.Ready, "its first batch was enqueued")
+	spy.mu.Lock()
+	first := spy.enqueues[0] + spy.enqueues[1]
+	spy.mu.Unlock()
+	require.Equal(t, int64(first), s.Ready, "its first two batches were enqueued")
+	require.Less(t, first, n, "the crash cut the fan-out short")
 
 	time.Sleep(lease + 50*time.Millisecond)
 	e.drain(e.worker(outbox.WorkerOptions{Concurrency: 16, PerHost: 16}))
@@ -304,17 +308,23 @@ func TestFanOutTakenOverAfterACrash(t *testing.T) {
 	assert.Equal(t, int64(0), e.depth())
 }
 
-// crashDedupe fails every Record after the first `after` ones, and marks
-// the process crashed.
+// crashDedupe fails every Record from the first one after queue saw
+// batches Enqueues, and marks the process crashed: a crash as a batch
+// begins. (A store without transactions that crashed in the middle of a
+// batch would lose its recorded inboxes: InTx is what makes the records
+// and the deliveries of a batch one.)
 type crashDedupe struct {
 	storage.Dedupe
-	after   int32
-	records *atomic.Int32
+	queue   *spyQueue
+	batches int
 	crashed *atomic.Bool
 }
 
 func (d *crashDedupe) Record(ctx context.Context, activity, recipient string) (bool, error) {
-	if d.records.Add(1) > d.after {
+	d.queue.mu.Lock()
+	n := len(d.queue.enqueues)
+	d.queue.mu.Unlock()
+	if n >= d.batches || d.crashed.Load() {
 		d.crashed.Store(true)
 		return false, errors.New("the process is gone")
 	}

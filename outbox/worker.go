@@ -159,7 +159,14 @@ type Worker struct {
 	hosts  map[string]chan struct{}
 	keys   map[string]cachedKey
 	failed map[string]*HostHealth
+	// senders are the actors of recent activities, by id: a fan-out's
+	// deliveries share one body, read once. Cleared when it holds
+	// maxSenders.
+	senders map[string]string
 }
+
+// maxSenders bounds Worker.senders.
+const maxSenders = 1024
 
 type cachedKey struct {
 	id     string
@@ -440,7 +447,7 @@ func (w *Worker) observe(e Event) {
 // post signs d as its activity's actor and POSTs it once (twice when the
 // knocker falls back to the other signature scheme).
 func (w *Worker) post(ctx context.Context, d storage.Delivery) (status int, retryAfter time.Duration, err error) {
-	who, err := actorOfBody(d.Body)
+	who, err := w.sender(d)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -454,6 +461,27 @@ func (w *Worker) post(ctx context.Context, d storage.Delivery) (status int, retr
 	}
 	resp := kn.Response
 	return resp.StatusCode, parseRetryAfter(resp.Header.Get("Retry-After"), w.out.opts.Now()), nil
+}
+
+// sender returns the actor of d's activity, who signs its delivery.
+func (w *Worker) sender(d storage.Delivery) (string, error) {
+	w.mu.Lock()
+	who, ok := w.senders[d.Activity]
+	w.mu.Unlock()
+	if ok {
+		return who, nil
+	}
+	who, err := actorOfBody(d.Body)
+	if err != nil {
+		return "", err
+	}
+	w.mu.Lock()
+	if w.senders == nil || len(w.senders) >= maxSenders {
+		w.senders = make(map[string]string)
+	}
+	w.senders[d.Activity] = who
+	w.mu.Unlock()
+	return who, nil
 }
 
 // key returns the newest key of a local actor, cached for a minute so

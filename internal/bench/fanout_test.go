@@ -1,11 +1,14 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -34,6 +37,12 @@ import (
 func BenchmarkFanout(b *testing.B) {
 	const hosts = 1000
 	floor := signFloor(b)
+	b.Run("sign+post", func(b *testing.B) {
+		rate := signPostFloor(b, hosts)
+		b.ReportMetric(rate, "deliveries/s")
+		b.ReportMetric(rate/floor, "of-sign-floor")
+		fmt.Fprintf(os.Stderr, "fan-out: a bare signed POST to each of %d hosts: %.0f/s, %.2f of the signing floor (%.0f/s)\n", hosts, rate, rate/floor, floor)
+	})
 	for _, followers := range []int{2000, 10000} {
 		b.Run(fmt.Sprintf("followers=%d", followers), func(b *testing.B) {
 			// One fan-out whatever b.N is: it is the unit measured, and
@@ -51,6 +60,9 @@ func BenchmarkFanout(b *testing.B) {
 		})
 	}
 }
+
+// fanoutConcurrency is the deliveries a fan-out makes at once.
+const fanoutConcurrency = 32
 
 // signFloor measures RSA-2048 PKCS #1 v1.5 signatures per second on
 // GOMAXPROCS goroutines.
@@ -76,6 +88,65 @@ func signFloor(b *testing.B) float64 {
 	return n / time.Since(start).Seconds()
 }
 
+// signPostFloor measures what a delivery costs at the least: an RSA-2048
+// signature and a POST of a small body on a new connection to each of
+// hosts recording servers on 127.0.0.1, as many at once as the fan-out's
+// workers, with nothing else: no queue, no storage, no expansion.
+func signPostFloor(b *testing.B, hosts int) float64 {
+	var got atomic.Int64
+	recorder := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		got.Add(1)
+		w.WriteHeader(http.StatusAccepted)
+	})
+	urls := make([]string, hosts)
+	for i := range urls {
+		s := httptest.NewServer(recorder)
+		defer s.Close()
+		urls[i] = s.URL + "/inbox"
+	}
+	key := fedtest.Key(0)
+	body := []byte(`{"type":"Create","object":{"type":"Note","content":"to every follower"}}`)
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	hc := &http.Client{Transport: tr}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range fanoutConcurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(hosts) {
+					return
+				}
+				digest := sha256.Sum256(fmt.Appendf(nil, "(request-target): post /inbox\nhost: %s\ndate: %s", urls[i], time.Now().UTC().Format(http.TimeFormat)))
+				sig, err := key.Sign(rand.Reader, digest[:], crypto.SHA256)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				req, _ := http.NewRequest(http.MethodPost, urls[i], bytes.NewReader(body))
+				req.Header.Set("Signature", base64.StdEncoding.EncodeToString(sig))
+				resp, err := hc.Do(req)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	if got.Load() != int64(hosts) {
+		b.Fatalf("%d of %d posts arrived", got.Load(), hosts)
+	}
+	return float64(hosts) / time.Since(start).Seconds()
+}
+
 type fanoutResult struct {
 	drain    time.Duration
 	peakHeap uint64
@@ -86,8 +157,11 @@ func fanout(b *testing.B, hosts, followers int) fanoutResult {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var got atomic.Int64
+	var first, t0 atomic.Int64
 	recorder := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got.Add(1)
+		if got.Add(1) == 1 {
+			first.Store(time.Now().UnixNano() - t0.Load())
+		}
 		w.WriteHeader(http.StatusAccepted)
 	})
 	urls := make([]string, hosts)
@@ -97,7 +171,7 @@ func fanout(b *testing.B, hosts, followers int) fanoutResult {
 		urls[i] = s.URL
 	}
 	st := openSQLite(b)
-	srv := fedtest.New(b, fedtest.Config{Store: st, Options: fedi.Options{Worker: outbox.WorkerOptions{Concurrency: 32}}})
+	srv := fedtest.New(b, fedtest.Config{Store: st, Options: fedi.Options{Worker: outbox.WorkerOptions{Concurrency: fanoutConcurrency}}})
 	star := srv.User(b, "star")
 	coll := srv.Scheme.Collection(star.IRI, actor.Followers)
 	now := time.Now()
@@ -145,8 +219,11 @@ func fanout(b *testing.B, hosts, followers int) fanoutResult {
 		}
 	}()
 
+	stopProfile := profile(b)
 	b.ResetTimer()
 	start := time.Now()
+	t0.Store(start.UnixNano())
+	cpu0 := cpuTime()
 	go func() { _ = srv.Run(ctx) }()
 	note := vocab.NewObject("Note", "")
 	note.Content = vocab.Text("to every follower")
@@ -164,7 +241,10 @@ func fanout(b *testing.B, hosts, followers int) fanoutResult {
 		time.Sleep(2 * time.Millisecond)
 	}
 	drain := time.Since(start)
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(hosts), "cpu-µs/delivery")
 	b.StopTimer()
+	stopProfile()
+	b.ReportMetric(float64(first.Load())/1e6, "first-delivery-ms")
 	close(stop)
 	sampler.Wait()
 	if n := got.Load(); n != int64(hosts) {
