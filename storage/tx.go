@@ -51,8 +51,12 @@ type Transactor interface {
 	// the transactions that commit: a transaction that recorded a pair and
 	// was then rolled back leaves it unrecorded, for the next to record.
 	//
-	// fn runs on the caller's goroutine. It must not keep the transaction's
-	// Store after it returns, nor use it from other goroutines. It should
+	// fn may run on another goroutine than the caller's: the SQLite store
+	// runs the functions of concurrent calls one after another on the
+	// goroutine that holds its writer, to commit them together. A panic
+	// in fn is raised again on the caller's goroutine. fn must not keep
+	// the transaction's Store after it returns, nor use it from other
+	// goroutines, nor depend on goroutine-local state. It should
 	// do no network I/O: other writers may wait for it (the SQLite store
 	// runs one transaction at a time). It must not call the outer Store's
 	// write methods, which are not part of the transaction, and may wait

@@ -10,10 +10,13 @@ package bench
 import (
 	"context"
 	"crypto"
+	cryptorand "crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -25,8 +28,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/fedi-go/fedi/internal/fedtest"
 	"github.com/fedi-go/fedi/storage"
+	"github.com/fedi-go/fedi/storage/postgres"
 	"github.com/fedi-go/fedi/storage/sqlite"
 )
 
@@ -40,6 +46,38 @@ func noteBody(actor string, n int) []byte {
 		`"object":{"id":"%[1]s/statuses/%[2]d","type":"Note","summary":null,"inReplyTo":null,"published":"2026-12-01T10:00:00Z",`+
 		`"url":"%[1]s/statuses/%[2]d","attributedTo":"%[1]s","to":["https://www.w3.org/ns/activitystreams#Public"],`+
 		`"cc":["%[1]s/followers"],"sensitive":false,"content":"<p>%[3]s</p>","attachment":[],"tag":[]}}`, actor, n, content)
+}
+
+// openPostgres opens a PostgreSQL store in a schema of its own, dropped
+// at the end, on the server FEDI_TEST_POSTGRES names; without it, the
+// benchmark is skipped.
+func openPostgres(b *testing.B) storage.Store {
+	b.Helper()
+	dsn := os.Getenv("FEDI_TEST_POSTGRES")
+	if dsn == "" {
+		b.Skip("FEDI_TEST_POSTGRES is not set")
+	}
+	var r [6]byte
+	_, _ = cryptorand.Read(r[:])
+	schema := "fedi_bench_" + hex.EncodeToString(r[:])
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, dsn, postgres.Options{Schema: schema, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		db.Close()
+		conn, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			b.Errorf("drop schema %s: %v", schema, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
+			b.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	return db.Store()
 }
 
 // openSQLite opens a SQLite store in a temporary directory.
@@ -99,9 +137,13 @@ func BenchmarkInbox(b *testing.B) {
 		floor = float64(n) / time.Since(start).Seconds()
 		b.ReportMetric(floor, "ops/s")
 	})
-	for _, mode := range []string{"inprocess", "loopback"} {
+	for _, mode := range []string{"inprocess", "loopback", "inprocess-postgres"} {
 		b.Run(mode, func(b *testing.B) {
-			rate, cpu := deliver(b, mode == "loopback")
+			open := openSQLite
+			if mode == "inprocess-postgres" {
+				open = openPostgres
+			}
+			rate, cpu := deliver(b, open(b), mode == "loopback")
 			b.ReportMetric(rate, "accepted/s")
 			b.ReportMetric(cpu, "cpu-µs/op")
 			if floor > 0 && b.N > 1 { // not the framework's first run of one
@@ -119,8 +161,8 @@ func BenchmarkInbox(b *testing.B) {
 // of the process per delivery. In process, each request goes straight to
 // the server's handler; over loopback, through a client and a server of
 // HTTP on 127.0.0.1, whose cost is then counted too.
-func deliver(b *testing.B, loopback bool) (rate, cpuPerOp float64) {
-	srv := fedtest.New(b, fedtest.Config{Store: openSQLite(b)})
+func deliver(b *testing.B, st storage.Store, loopback bool) (rate, cpuPerOp float64) {
+	srv := fedtest.New(b, fedtest.Config{Store: st})
 	alice := srv.User(b, "alice")
 	rem := fedtest.NewRemote(b)
 	bob := rem.Actor(b, "bob", 0)
