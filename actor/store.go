@@ -37,8 +37,13 @@ func NewStore(st storage.Store, scheme Scheme, reg *vocab.Registry) *Store {
 }
 
 // ListIRI is the IRI of the collection that lists the local actors a
-// Store created.
-func (s *Store) ListIRI() string { return s.scheme.Origin + "/actors" }
+// Store created and that have not deleted themselves.
+func (s *Store) ListIRI() string { return ListIRI(s.scheme) }
+
+// ListIRI is the IRI of the collection that lists the local actors of
+// scheme's server that a Store created; the outbox takes an actor out of
+// it when the actor deletes itself.
+func ListIRI(scheme Scheme) string { return scheme.Origin + "/actors" }
 
 // ByIRI implements Directory.
 func (s *Store) ByIRI(ctx context.Context, iri string) (*Actor, error) {
@@ -162,8 +167,8 @@ func (s *Store) Update(ctx context.Context, a *Actor) error {
 	return nil
 }
 
-// List returns a page of the local actors' IRIs, newest first, and the
-// cursor of the next page ("" after the last).
+// List returns a page of the local actors' IRIs, newest first, the
+// deleted left out, and the cursor of the next page ("" after the last).
 func (s *Store) List(ctx context.Context, cursor string, limit int) ([]string, string, error) {
 	p, err := s.st.Collections.Page(ctx, s.ListIRI(), storage.PageOptions{Cursor: cursor, Limit: limit})
 	if err != nil {
@@ -176,7 +181,7 @@ func (s *Store) List(ctx context.Context, cursor string, limit int) ([]string, s
 	return out, p.Next, nil
 }
 
-// Count returns the number of local actors.
+// Count returns the number of local actors, the deleted left out.
 func (s *Store) Count(ctx context.Context) (int, error) {
 	return s.st.Collections.Count(ctx, s.ListIRI(), storage.Accepted)
 }

@@ -455,7 +455,8 @@ func (o *Outbox) orderingKey(ctx context.Context, st storage.Store, p *prepared)
 // storeObject stores a Create's or Update's object and tombstones a
 // Delete's, when they are ours. A Delete of the actor itself tombstones
 // its document when the store keeps it (as actor.Store does), so that
-// the actor is gone: its IRI answers 410 and it sends nothing more.
+// the actor is gone: its IRI answers 410, it sends nothing more, and it
+// leaves the list of the server's actors.
 func (o *Outbox) storeObject(ctx context.Context, tx storage.Store, p *prepared) error {
 	switch {
 	case hasAny(p.types, "Create", "Update"):
@@ -504,6 +505,12 @@ func (o *Outbox) storeObject(ctx context.Context, tx storage.Store, p *prepared)
 			}
 			if err := tx.Objects.Tombstone(ctx, iri, data); err != nil {
 				return fmt.Errorf("outbox: delete %s: %w", iri, err)
+			}
+			if iri == p.actor {
+				// No longer one of the server's actors (NodeInfo's count).
+				if err := storage.IgnoreNotFound(tx.Collections.Remove(ctx, actor.ListIRI(o.opts.Scheme), iri)); err != nil {
+					return fmt.Errorf("outbox: delete %s: %w", iri, err)
+				}
 			}
 		}
 	}
