@@ -3,7 +3,7 @@
 // decode), and a fan-out against the bare cost of signing, each measured
 // in the same run.
 //
-//	go test -run '^$' -bench Inbox -benchtime 8000x ./internal/bench
+//	go test -run '^$' -bench Inbox -benchtime 16000x ./internal/bench
 //	go test -run '^$' -bench Fanout -benchtime 1x ./internal/bench
 package bench
 
@@ -28,12 +28,16 @@ import (
 	"testing"
 	"time"
 
+	ap "github.com/go-ap/activitypub"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/fedi-go/fedi"
+	"github.com/fedi-go/fedi/actor"
 	"github.com/fedi-go/fedi/internal/fedtest"
 	"github.com/fedi-go/fedi/storage"
 	"github.com/fedi-go/fedi/storage/postgres"
 	"github.com/fedi-go/fedi/storage/sqlite"
+	"github.com/fedi-go/fedi/vocab"
 )
 
 // noteBody is a Create{Note} of about 1.6 KB, in the shape Mastodon
@@ -137,13 +141,13 @@ func BenchmarkInbox(b *testing.B) {
 		floor = float64(n) / time.Since(start).Seconds()
 		b.ReportMetric(floor, "ops/s")
 	})
-	for _, mode := range []string{"inprocess", "loopback", "inprocess-postgres"} {
+	for _, mode := range []string{"inprocess", "loopback", "inprocess-queued", "inprocess-mix", "inprocess-postgres"} {
 		b.Run(mode, func(b *testing.B) {
 			open := openSQLite
 			if mode == "inprocess-postgres" {
 				open = openPostgres
 			}
-			rate, cpu := deliver(b, open(b), mode == "loopback")
+			rate, cpu := deliver(b, open(b), deliverOptions{loopback: mode == "loopback", queued: mode == "inprocess-queued", mix: mode == "inprocess-mix"})
 			b.ReportMetric(rate, "accepted/s")
 			b.ReportMetric(cpu, "cpu-µs/op")
 			if floor > 0 && b.N > 1 { // not the framework's first run of one
@@ -155,18 +159,42 @@ func BenchmarkInbox(b *testing.B) {
 	}
 }
 
-// deliver delivers b.N signed, unique Create{Note}s to one user of a
-// server on SQLite from clients() goroutines, each waiting for its 202
-// before it sends the next, and returns the accepted/s and the CPU time
-// of the process per delivery. In process, each request goes straight to
-// the server's handler; over loopback, through a client and a server of
-// HTTP on 127.0.0.1, whose cost is then counted too.
-func deliver(b *testing.B, st storage.Store, loopback bool) (rate, cpuPerOp float64) {
-	srv := fedtest.New(b, fedtest.Config{Store: st})
+// deliverOptions say how deliver delivers.
+type deliverOptions struct {
+	// loopback sends through a client and a server of HTTP on 127.0.0.1,
+	// whose cost is then counted too; otherwise each request goes
+	// straight to the server's handler.
+	loopback bool
+	// queued has the inbox apply the side effects later, from the durable
+	// queue (fedi.Options.QueueInbound): the 202 follows the enqueue
+	// alone. deliver then also runs the server's worker until every
+	// activity is applied, and reports that rate, all included, as
+	// applied/s.
+	queued bool
+	// mix delivers the mix of a busy inbox instead of Create{Note}s alone:
+	// of every 20, 10 Create{Note}, 5 Like and 3 Announce of one of the
+	// user's notes, and 2 Delete of notes created before the clock
+	// starts.
+	mix bool
+}
+
+// deliver delivers b.N signed, unique activities to one user of a server
+// on st from clients() goroutines, each waiting for its 202 before it
+// sends the next, and returns the accepted/s and the CPU time of the
+// process per delivery.
+func deliver(b *testing.B, st storage.Store, o deliverOptions) (rate, cpuPerOp float64) {
+	loopback, queued := o.loopback, o.queued
+	srv := fedtest.New(b, fedtest.Config{Store: st, Options: fedi.Options{QueueInbound: queued}})
 	alice := srv.User(b, "alice")
 	rem := fedtest.NewRemote(b)
 	bob := rem.Actor(b, "bob", 0)
-	reqs := signAll(b, rem, bob, alice.IRI+"/inbox", b.N)
+	as := func(int) string { return bob }
+	body := func(i int) []byte { return noteBody(bob, i) }
+	var check func()
+	if o.mix {
+		as, body, check = mixBodies(b, srv, rem, alice.IRI)
+	}
+	reqs := signAll(b, rem, alice.IRI+"/inbox", b.N, as, body)
 	// One delivery first, so that the key is cached, as the benchmark
 	// says.
 	warm := rem.Signed(b, bob, alice.IRI+"/inbox", noteBody(bob, -1))
@@ -214,16 +242,129 @@ func deliver(b *testing.B, st storage.Store, loopback bool) (rate, cpuPerOp floa
 	}
 	wg.Wait()
 	elapsed, cpu := time.Since(start), cpuTime()-cpu0
+	if queued {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- srv.Run(ctx) }()
+		for {
+			qs, err := st.Queue.Stats(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if qs.Ready+qs.Leased+qs.Scheduled == 0 {
+				break
+			}
+			if time.Since(start) > 5*time.Minute {
+				b.Fatalf("the inbound queue did not drain: %+v", qs)
+			}
+			time.Sleep(50 * time.Millisecond) // Stats reads the whole queue: not too often
+		}
+		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "applied/s")
+		cancel()
+		<-done
+	}
 	b.StopTimer()
 	if n := failed.Load(); n > 0 {
 		b.Fatalf("%d of %d deliveries were not accepted", n, b.N)
 	}
+	if check != nil {
+		check()
+	}
 	return float64(b.N) / elapsed.Seconds(), float64(cpu.Microseconds()) / float64(b.N)
 }
 
-// signAll signs n unique deliveries of noteBody from as to inbox, on
-// every core: signing is the sender's cost, paid before the clock runs.
-func signAll(b *testing.B, rem *fedtest.Remote, as, inbox string, n int) []*http.Request {
+// mixSenders is how many remote actors send the mix.
+const mixSenders = 8
+
+// mixBodies returns the senders and bodies of the mix deliverOptions.mix
+// describes, to alice from mixSenders actors of rem, and creates what
+// they refer to: a note of alice's, and the senders' notes that the
+// Deletes delete. check, called once they are delivered, fails the
+// benchmark unless each kind took effect.
+func mixBodies(b *testing.B, srv *fedtest.Server, rem *fedtest.Remote, alice string) (as func(i int) string, body func(i int) []byte, check func()) {
+	ctx := context.Background()
+	senders := make([]string, mixSenders)
+	for k := range senders {
+		senders[k] = rem.Actor(b, fmt.Sprintf("s%d", k), k)
+	}
+	as = func(i int) string { return senders[i%mixSenders] }
+	note := vocab.NewObject("Note", "")
+	note.Content = vocab.Text("a note of alice's")
+	create := vocab.NewActivity("Create", "", ap.IRI(alice), note)
+	create.To = ap.ItemCollection{vocab.PublicIRI}
+	if _, err := srv.Send(ctx, create); err != nil {
+		b.Fatal(err)
+	}
+	theirs := string(vocab.IRIOf(create.Object))
+	if theirs == "" {
+		b.Fatal("the note of alice's has no id")
+	}
+	// The i-th delivery, when it is a Delete, deletes note old+i of its
+	// sender, created here.
+	const old = 1 << 30
+	isDelete := func(i int) bool { return i%20 >= 18 }
+	var pre []int
+	for i := range b.N {
+		if isDelete(i) {
+			pre = append(pre, i)
+		}
+	}
+	for _, req := range signAll(b, rem, alice+"/inbox", len(pre),
+		func(k int) string { return as(pre[k]) }, func(k int) []byte { return noteBody(as(pre[k]), old+pre[k]) }) {
+		w := httptest.NewRecorder()
+		srv.HTTP.Config.Handler.ServeHTTP(w, req)
+		if w.Code != http.StatusAccepted {
+			b.Fatalf("a note to delete: %d %s", w.Code, w.Body)
+		}
+	}
+	body = func(i int) []byte {
+		who := as(i)
+		switch r := i % 20; {
+		case r < 10:
+			return noteBody(who, i)
+		case r < 15:
+			return fmt.Appendf(nil, `{"@context":"https://www.w3.org/ns/activitystreams","id":"%s/likes/%d","type":"Like","actor":"%s","object":"%s"}`, who, i, who, theirs)
+		case r < 18:
+			return fmt.Appendf(nil, `{"@context":"https://www.w3.org/ns/activitystreams","id":"%s/statuses/%d/activity","type":"Announce","actor":"%s","published":"2026-12-01T10:00:00Z",`+
+				`"to":["https://www.w3.org/ns/activitystreams#Public"],"cc":["%s","%s/followers"],"object":"%s"}`, who, i, who, alice, who, theirs)
+		default:
+			return fmt.Appendf(nil, `{"@context":"https://www.w3.org/ns/activitystreams","id":"%[1]s/statuses/%[2]d#delete","type":"Delete","actor":"%[1]s",`+
+				`"to":["https://www.w3.org/ns/activitystreams#Public"],"object":{"id":"%[1]s/statuses/%[2]d","type":"Tombstone"}}`, who, old+i)
+		}
+	}
+	check = func() {
+		// The likes and shares collections list the actors who liked or
+		// announced.
+		want := map[string]map[string]bool{actor.Likes: {}, actor.Shares: {}}
+		for i := range b.N {
+			switch r := i % 20; {
+			case r >= 10 && r < 15:
+				want[actor.Likes][as(i)] = true
+			case r >= 15 && r < 18:
+				want[actor.Shares][as(i)] = true
+			}
+		}
+		for name, who := range want {
+			n, err := srv.Store.Collections.Count(ctx, srv.Scheme.Collection(theirs, name), storage.Accepted)
+			if err != nil || n != len(who) {
+				b.Fatalf("%s of alice's note: %d, %v; want %d", name, n, err, len(who))
+			}
+		}
+		if len(pre) > 0 {
+			last := pre[len(pre)-1]
+			o, err := srv.Store.Objects.Get(ctx, fmt.Sprintf("%s/statuses/%d", as(last), old+last))
+			if err != nil || o.Deleted.IsZero() {
+				b.Fatalf("a deleted note: %+v, %v; want a tombstone", o, err)
+			}
+		}
+	}
+	return as, body, check
+}
+
+// signAll signs n deliveries to inbox, the i-th of body(i) from as(i),
+// on every core: signing is the sender's cost, paid before the clock
+// runs.
+func signAll(b *testing.B, rem *fedtest.Remote, inbox string, n int, as func(i int) string, body func(i int) []byte) []*http.Request {
 	reqs := make([]*http.Request, n)
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -236,7 +377,7 @@ func signAll(b *testing.B, rem *fedtest.Remote, as, inbox string, n int) []*http
 				if i >= int64(n) {
 					return
 				}
-				reqs[i] = rem.Signed(b, as, inbox, noteBody(as, int(i)))
+				reqs[i] = rem.Signed(b, as(int(i)), inbox, body(int(i)))
 			}
 		}()
 	}
