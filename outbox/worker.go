@@ -272,7 +272,10 @@ func (w *Worker) Run(ctx context.Context) error {
 	// the free slots, so that a busy worker leases in batches rather than
 	// once per delivery; one left waiting until half its lease is gone is
 	// let go, to be leased again, rather than attempted late.
-	var ahead []storage.Delivery
+	var (
+		ahead    []storage.Delivery
+		leasedAt time.Time // when ahead was leased, on this process's clock
+	)
 	for {
 		if len(ahead) == 0 {
 			free := w.opts.Concurrency - len(slots)
@@ -289,7 +292,7 @@ func (w *Worker) Run(ctx context.Context) error {
 				}
 				continue
 			}
-			ahead = batch
+			ahead, leasedAt = batch, time.Now()
 		}
 		// Wait for a free slot.
 		select {
@@ -299,7 +302,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		}
 		d := ahead[0]
 		ahead = ahead[1:]
-		if !d.LeaseExpires.IsZero() && time.Until(d.LeaseExpires) < w.opts.Visibility/2 {
+		if time.Since(leasedAt) > w.opts.Visibility/2 {
 			<-slots
 			continue
 		}
@@ -465,6 +468,9 @@ func (w *Worker) post(ctx context.Context, d storage.Delivery) (status int, retr
 
 // sender returns the actor of d's activity, who signs its delivery.
 func (w *Worker) sender(d storage.Delivery) (string, error) {
+	if d.Activity == "" {
+		return actorOfBody(d.Body)
+	}
 	w.mu.Lock()
 	who, ok := w.senders[d.Activity]
 	w.mu.Unlock()

@@ -103,11 +103,10 @@ func (s scope) query(ctx context.Context, query string, args ...any) (*sql.Rows,
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.db.txStmt(ctx, tx, query)
-	if err != nil {
-		return nil, err
+	if st, ok := s.db.wstmts.Load(query); ok { // prepared by Open
+		return tx.StmtContext(ctx, st.(*sql.Stmt)).QueryContext(ctx, args...)
 	}
-	return st.QueryContext(ctx, args...)
+	return tx.QueryContext(ctx, query, args...) // not prepared, so not kept until the transaction ends
 }
 
 // read runs reads that must agree with each other: in a read transaction
