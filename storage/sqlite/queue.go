@@ -47,7 +47,11 @@ func (q *queue) Enqueue(ctx context.Context, ds ...storage.Delivery) error {
 		return nil
 	}
 	now := nowMicro()
-	err := q.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	write := q.write
+	if len(ds) == 1 {
+		write = q.write1 // one statement: no savepoint needed
+	}
+	err := write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		st, err := q.db.txStmt(ctx, tx, enqueueSQL)
 		if err != nil {
 			return err
