@@ -31,12 +31,7 @@ func (s *actors) Addresses(ctx context.Context, iris []string) ([]storage.Remote
 	if err := ctx.Err(); err != nil {
 		return nil, wrap(ctx, "actor addresses", err)
 	}
-	keep := make([]string, 0, len(iris))
-	for _, iri := range iris {
-		if !dbutil.Unstorable(iri) {
-			keep = append(keep, iri)
-		}
-	}
+	keep := dbutil.Storable(iris)
 	out := make([]storage.RemoteActor, 0, len(keep))
 	if len(keep) == 0 {
 		return out, nil

@@ -12,18 +12,16 @@ import (
 	"github.com/fedi-go/fedi/storage"
 )
 
-// TestTxFullDisk fills the database, through a page limit on the writer's
-// connection, in the middle of an operation of a transaction: the
-// operation fails with no effect, its first delivery included, and the
-// transaction goes on and commits the rest.
-func TestTxFullDisk(t *testing.T) {
+// nearlyFull opens a store whose database can grow by 40 pages only,
+// through a page limit on the writer's connection.
+func nearlyFull(t *testing.T) storage.Store {
+	t.Helper()
 	ctx := context.Background()
 	db, err := Open(ctx, filepath.Join(t.TempDir(), "fedi.db"), Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	st := db.Store()
+	t.Cleanup(func() { db.Close() })
 	var pages int
 	if err := db.w.QueryRowContext(ctx, `PRAGMA page_count`).Scan(&pages); err != nil {
 		t.Fatal(err)
@@ -31,11 +29,21 @@ func TestTxFullDisk(t *testing.T) {
 	if _, err := db.w.ExecContext(ctx, fmt.Sprintf(`PRAGMA max_page_count = %d`, pages+40)); err != nil {
 		t.Fatal(err)
 	}
+	return db.Store()
+}
+
+// TestTxFullDisk fills the database, through a page limit on the writer's
+// connection, in the middle of an operation of a transaction: the
+// operation fails with no effect, its first delivery included, and the
+// transaction goes on and commits the rest.
+func TestTxFullDisk(t *testing.T) {
+	ctx := context.Background()
+	st := nearlyFull(t)
 	const inbox, small, huge = "https://remote.example/inbox", "https://example.test/activities/small", "https://example.test/activities/huge"
 	body := []byte(`{"content":"` + strings.Repeat("x", 1<<20) + `"}`)
 	note := storage.Object{IRI: "https://example.test/notes/1", Type: "Note", Data: []byte(`{}`)}
 	var enqueueErr error
-	err = st.Tx.InTx(ctx, func(ctx context.Context, tx storage.Store) error {
+	err := st.Tx.InTx(ctx, func(ctx context.Context, tx storage.Store) error {
 		enqueueErr = tx.Queue.Enqueue(ctx,
 			storage.Delivery{Activity: small, Inbox: inbox, Body: []byte(`{}`)},
 			storage.Delivery{Activity: huge, Inbox: inbox, Body: body})
@@ -74,23 +82,11 @@ func TestTxFullDisk(t *testing.T) {
 // outside any transaction.
 func TestTxFullDiskOneStatement(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "fedi.db"), Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	st := db.Store()
-	var pages int
-	if err := db.w.QueryRowContext(ctx, `PRAGMA page_count`).Scan(&pages); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.w.ExecContext(ctx, fmt.Sprintf(`PRAGMA max_page_count = %d`, pages+40)); err != nil {
-		t.Fatal(err)
-	}
+	st := nearlyFull(t)
 	huge := storage.Object{IRI: "https://example.test/notes/huge", Type: "Note", Data: []byte(`{"content":"` + strings.Repeat("x", 1<<20) + `"}`)}
 	small := storage.Object{IRI: "https://example.test/notes/small", Type: "Note", Data: []byte(`{}`)}
 	var putErr error
-	err = st.Tx.InTx(ctx, func(ctx context.Context, tx storage.Store) error {
+	err := st.Tx.InTx(ctx, func(ctx context.Context, tx storage.Store) error {
 		putErr = tx.Objects.Put(ctx, huge)
 		_ = tx.Objects.Put(ctx, small)
 		return nil // as a careless function might

@@ -150,6 +150,18 @@ func ToMicro(t time.Time) int64 {
 // of its own).
 func Unstorable(key string) bool { return storage.CheckIRI("key", key) != nil }
 
+// Storable returns the keys of keys that are not Unstorable, for a look-up
+// of many at once.
+func Storable(keys []string) []string {
+	out := make([]string, 0, len(keys))
+	for _, k := range keys {
+		if !Unstorable(k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 // CheckLease validates the arguments of Queue.Lease.
 func CheckLease(pkg string, n int, visibility time.Duration) error {
 	if n < 0 {
