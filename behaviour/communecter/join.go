@@ -12,6 +12,24 @@ import (
 	cvocab "github.com/fedi-go/fedi/vocab/communecter"
 )
 
+// projectOf returns what finds the project of a Join or Leave (verb) and
+// the actor who joins or leaves it: ok is false when the object is not a
+// project of ours, and a project's Join or Leave shaped otherwise than
+// with the actor as object is refused.
+func projectOf(verb string) func(ctx context.Context, a *inbox.Activity) (p project, who string, ok bool, err error) {
+	return func(ctx context.Context, a *inbox.Activity) (project, string, bool, error) {
+		who, proj, shaped := joinParts(a.Actor, a.Object, a.Target)
+		p, ok, err := envOf(a).localProject(ctx, proj)
+		if err != nil || !ok {
+			return project{}, "", false, err
+		}
+		if !shaped {
+			return project{}, "", false, inbox.Forbid("a " + verb + " of a project has the actor as object")
+		}
+		return p, who, true, nil
+	}
+}
+
 // Join handles a Join of one of our projects or organizations, as
 // Communecter sends it (object the actor, target the project) or plain
 // (object the project): the actor becomes a member, with the Join as the
@@ -20,17 +38,7 @@ import (
 // role, it waits as a pending member for an admin (Client.AnswerJoin).
 // Joins of anything else pass to the rule below (Mobilizon's events).
 func Join(o Options) inbox.Rule[vocab.Item] {
-	find := func(ctx context.Context, a *inbox.Activity) (project, string, bool, error) {
-		who, proj, shaped := joinParts(a.Actor, a.Object, a.Target)
-		p, ok, err := envOf(a).localProject(ctx, proj)
-		if err != nil || !ok {
-			return project{}, "", false, err
-		}
-		if !shaped {
-			return project{}, "", false, inbox.Forbid("a Join of a project has the actor as object")
-		}
-		return p, who, true, nil
-	}
+	find := projectOf("Join")
 	return inbox.Rule[vocab.Item]{
 		Doc: "makes the actor a member of our project or organization and answers Accept, or keeps it pending for an admin where membership is moderated or it asks for the admin role",
 		Check: func(ctx context.Context, a *inbox.Activity, _ vocab.Item) error {
@@ -103,17 +111,7 @@ func joinAnswer(p project, who, join, typ, role string) *vocab.Activity {
 // actor is no longer a member (nor a pending one). Leaves of anything
 // else pass to the rule below (Mobilizon's events).
 func Leave() inbox.Rule[vocab.Item] {
-	find := func(ctx context.Context, a *inbox.Activity) (project, string, bool, error) {
-		who, proj, shaped := joinParts(a.Actor, a.Object, a.Target)
-		p, ok, err := envOf(a).localProject(ctx, proj)
-		if err != nil || !ok {
-			return project{}, "", false, err
-		}
-		if !shaped {
-			return project{}, "", false, inbox.Forbid("a Leave of a project has the actor as object")
-		}
-		return p, who, true, nil
-	}
+	find := projectOf("Leave")
 	return inbox.Rule[vocab.Item]{
 		Doc: "removes the actor from the members of our project or organization",
 		Check: func(ctx context.Context, a *inbox.Activity, _ vocab.Item) error {
